@@ -1,0 +1,114 @@
+package io.cachestream.background;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.UUID;
+
+/**
+ * Write-to-temp, fsync, rename: the only way files under {@code requests/} change, so a crash at any point leaves either
+ * the old or the new version of a file, never a torn one. With fsync off only the rename part remains, which is still
+ * enough for process crashes (the kernel keeps the page cache) but not for power loss.
+ */
+final class DurableFiles {
+  private final boolean fsync;
+
+  DurableFiles(boolean fsync) {
+    this.fsync = fsync;
+  }
+
+  /** Replaces {@code target} with {@code data} atomically; durable once this returns (with fsync on). */
+  void write(Path target, byte[] data) throws IOException {
+    Path tmp = tempSibling(target);
+    try {
+      writeNew(tmp, data);
+      rename(tmp, target);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    syncDir(target.getParent());
+  }
+
+  /** Creates {@code file} (which must not exist) holding {@code data}, fsynced; the directory entry is not synced. */
+  void writeNew(Path file, byte[] data) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      ByteBuffer buf = ByteBuffer.wrap(data);
+      while (buf.hasRemaining()) ch.write(buf);
+      if (fsync) ch.force(true);
+    }
+  }
+
+  /** Copies {@code source} to the new file {@code target}, fsynced; streams, so any size is fine. */
+  void copyNew(Path source, Path target) throws IOException {
+    Files.copy(source, target);
+    syncFile(target);
+  }
+
+  void syncFile(Path file) throws IOException {
+    if (!fsync) return;
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ch.force(true);
+    }
+  }
+
+  /** Makes renames and creations inside {@code dir} durable. */
+  void syncDir(Path dir) throws IOException {
+    if (!fsync) return;
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException e) {
+      // Some platforms (Windows) cannot open directories; their renames are journaled anyway.
+      if (Files.isDirectory(dir)) return;
+      throw e;
+    }
+  }
+
+  /** Atomic rename, replacing {@code target} if it is a file. */
+  static void rename(Path source, Path target) throws IOException {
+    try {
+      Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (AtomicMoveNotSupportedException e) {
+      throw new IOException("file system cannot rename atomically: " + target, e);
+    }
+  }
+
+  static Path tempSibling(Path target) {
+    return target.resolveSibling(target.getFileName() + ".tmp-" + UUID.randomUUID());
+  }
+
+  /** Deletes {@code path} and everything below it; missing files are fine (another process may be deleting too). */
+  static void deleteRecursively(Path path) throws IOException {
+    if (!Files.exists(path)) return;
+    Files.walkFileTree(
+        path,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
+            Files.deleteIfExists(file);
+            return FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+            if (e instanceof NoSuchFileException) return FileVisitResult.CONTINUE;
+            throw e;
+          }
+
+          @Override
+          public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
+            if (e != null && !(e instanceof NoSuchFileException)) throw e;
+            Files.deleteIfExists(dir);
+            return FileVisitResult.CONTINUE;
+          }
+        });
+  }
+}

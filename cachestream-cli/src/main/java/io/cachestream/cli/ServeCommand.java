@@ -1,0 +1,52 @@
+package io.cachestream.cli;
+
+import io.cachestream.CacheConfig;
+import io.cachestream.CacheStreamManager;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/** {@code cachestream serve}: runs the daemon until SIGTERM or SIGINT, then checkpoints and exits 0. */
+@Command(name = "serve", mixinStandardHelpOptions = true,
+    description = "Run the local stream cache server until SIGTERM/SIGINT.")
+final class ServeCommand implements Callable<Integer> {
+  @Option(names = "--port", defaultValue = "4612", description = "Port to listen on (0 picks a free one). Default: ${DEFAULT-VALUE}.")
+  int port;
+
+  @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Address to bind. Default: ${DEFAULT-VALUE}.")
+  String bind;
+
+  @Option(names = "--cache-dir", description = "Cache directory. Default: $XDG_CACHE_HOME/cachestream or ~/.cache/cachestream.")
+  Path cacheDir;
+
+  @Option(names = "--split-threshold", description = "Bytes ahead of a running download that open a separate range download; 'off' disables. Default: 2097152.")
+  String splitThreshold;
+
+  @Option(names = "--read-ahead", description = "Bytes downloaded past the furthest byte a client asked for; default: the whole file.")
+  Long readAhead;
+
+  @Override
+  public Integer call() throws Exception {
+    CacheConfig.Builder builder = CacheConfig.builder().port(port).bindAddress(bind).readAhead(readAhead);
+    if (cacheDir != null) {
+      builder.cacheDir(cacheDir);
+    }
+    if (splitThreshold != null) {
+      builder.rangeRequestSplitThreshold(splitThreshold.equals("off") ? null : Long.parseLong(splitThreshold));
+    }
+    CacheStreamManager manager = CacheStreamManager.start(builder.build());
+    CountDownLatch stop = new CountDownLatch(1);
+    // Handle the signals ourselves so that a requested stop exits 0 (the JVM default would be 128+signal).
+    Signal.handle(new Signal("TERM"), s -> stop.countDown());
+    Signal.handle(new Signal("INT"), s -> stop.countDown());
+    System.out.println("Serving on " + manager.baseUrl());
+    System.out.println("API token: " + manager.apiToken());
+    System.out.flush();
+    stop.await();
+    manager.close();
+    return 0;
+  }
+}

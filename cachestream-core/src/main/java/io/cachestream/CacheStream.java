@@ -1,0 +1,94 @@
+package io.cachestream;
+
+import io.cachestream.engine.Resource;
+import io.cachestream.store.RangeSet;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+
+/**
+ * Direct access to one resource's download and cache (the seed's {@code HttpCacheStream}, from
+ * {@link CacheStreamManager#stream}). Holding a stream keeps its download going; hand it back with
+ * {@link #release()} (the lifecycle pauses and disposes it) or {@link #close()}.
+ *
+ * <p>Thread-safe. Listeners run on a download thread and must return quickly.
+ */
+public final class CacheStream implements AutoCloseable {
+  private final Resource resource;
+  private final URI source;
+  private final List<Consumer<CacheState>> listeners = new CopyOnWriteArrayList<>();
+  private final Consumer<Resource> bridge = r -> notifyListeners();
+  private final AtomicBoolean released = new AtomicBoolean();
+
+  CacheStream(Resource resource, URI source) {
+    this.resource = resource;
+    this.source = source;
+    resource.addListener(bridge);
+  }
+
+  public URI source() {
+    return source;
+  }
+
+  /** Starts downloading every missing byte now (optional: the first request starts it too). */
+  public CacheStream download() {
+    checkHeld();
+    resource.downloadAll();
+    return this;
+  }
+
+  /** The current state. */
+  public CacheState state() {
+    RangeSet ranges = resource.writtenRanges();
+    long length = resource.length();
+    List<ByteRange> list = new ArrayList<>();
+    for (long[] r : ranges.toList()) {
+      list.add(new ByteRange(r[0], r[1]));
+    }
+    CacheState.Status status = released.get() ? CacheState.Status.CLOSED
+        : resource.isComplete() ? CacheState.Status.COMPLETE
+        : resource.isDownloading() ? CacheState.Status.DOWNLOADING
+        : CacheState.Status.IDLE;
+    return new CacheState(ranges.contiguousEnd(0), length < 0 ? null : length, ranges.totalBytes(), list, status);
+  }
+
+  /** Calls {@code listener} with the new state on progress (each checkpoint) and when downloads end. */
+  public void addListener(Consumer<CacheState> listener) {
+    listeners.add(listener);
+  }
+
+  public void removeListener(Consumer<CacheState> listener) {
+    listeners.remove(listener);
+  }
+
+  private void notifyListeners() {
+    if (listeners.isEmpty()) {
+      return;
+    }
+    CacheState state = state();
+    listeners.forEach(l -> l.accept(state));
+  }
+
+  /** Hands the stream back to the lifecycle: downloads pause after {@code pauseAfter} idle. Idempotent. */
+  public void release() {
+    if (released.compareAndSet(false, true)) {
+      resource.removeListener(bridge);
+      resource.release();
+    }
+  }
+
+  /** Same as {@link #release()}: the manager disposes the stream once no client uses it either. */
+  @Override
+  public void close() {
+    release();
+  }
+
+  private void checkHeld() {
+    if (released.get()) {
+      throw new IllegalStateException("stream of " + source + " was released");
+    }
+  }
+}

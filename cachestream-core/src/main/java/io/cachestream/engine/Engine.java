@@ -1,0 +1,142 @@
+package io.cachestream.engine;
+
+import io.cachestream.CacheConfig;
+import io.cachestream.store.CacheEntry;
+import io.cachestream.store.CacheStore;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import okhttp3.ConnectionPool;
+import okhttp3.OkHttpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns the live {@link Resource}s (one per cache key while in use), the upstream HTTP client and the threads that
+ * download. Thread-safe.
+ */
+public final class Engine implements Closeable {
+  private static final Logger log = LoggerFactory.getLogger(Engine.class);
+
+  final CacheConfig config;
+  final CacheStore store;
+  final OkHttpClient http;
+  final ExecutorService fetchThreads;
+  final ScheduledExecutorService timers;
+  private final Map<String, Resource> resources = new HashMap<>();
+  private boolean closed;
+
+  public Engine(CacheConfig config, CacheStore store) {
+    this.config = config;
+    this.store = store;
+    this.fetchThreads = Executors.newCachedThreadPool(daemonThreads("cachestream-fetch"));
+    this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("cachestream-timer"));
+    this.http = new OkHttpClient.Builder()
+        .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
+        .connectTimeout(config.connectTimeout())
+        .readTimeout(config.readTimeout())
+        .followRedirects(true)
+        .followSslRedirects(true)
+        .retryOnConnectionFailure(true)
+        .build();
+  }
+
+  static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  public CacheConfig config() {
+    return config;
+  }
+
+  public CacheStore store() {
+    return store;
+  }
+
+  /**
+   * Takes a hold on the resource of {@code source}, opening it if needed. Every call must be paired with
+   * {@link Resource#release()}.
+   *
+   * @throws IOException if the entry's files cannot be opened
+   * @throws IllegalStateException after {@link #close()}
+   */
+  public Resource acquire(URI source) throws IOException {
+    String key = config.cacheKey(source);
+    synchronized (resources) {
+      if (closed) {
+        throw new IllegalStateException("engine is closed");
+      }
+      Resource resource = resources.get(key);
+      if (resource == null) {
+        CacheEntry entry = store.openEntry(key);
+        resource = new Resource(this, key, source, entry);
+        resources.put(key, resource);
+      }
+      resource.hold();
+      return resource;
+    }
+  }
+
+  /** The live resource of {@code key}, or null. */
+  public Resource live(String key) {
+    synchronized (resources) {
+      return resources.get(key);
+    }
+  }
+
+  /** Live resources, a snapshot. */
+  public List<Resource> liveResources() {
+    synchronized (resources) {
+      return new ArrayList<>(resources.values());
+    }
+  }
+
+  /** Called by a resource whose idle time ran out; disposes it unless someone took a hold meanwhile. */
+  void disposeIfIdle(Resource resource) {
+    synchronized (resources) {
+      if (!resource.isIdle() || resources.get(resource.key()) != resource) {
+        return;
+      }
+      resources.remove(resource.key());
+    }
+    resource.dispose();
+  }
+
+  /** Stops every download, checkpoints and closes every resource. */
+  @Override
+  public void close() {
+    List<Resource> all;
+    synchronized (resources) {
+      closed = true;
+      all = new ArrayList<>(resources.values());
+      resources.clear();
+    }
+    for (Resource resource : all) {
+      resource.dispose();
+    }
+    timers.shutdownNow();
+    fetchThreads.shutdownNow();
+    try {
+      fetchThreads.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    http.connectionPool().evictAll();
+    log.debug("engine closed");
+  }
+}

@@ -1,0 +1,244 @@
+package io.cachestream.engine;
+
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import okhttp3.Call;
+import okhttp3.Request;
+import okhttp3.Response;
+import okhttp3.ResponseBody;
+import okio.BufferedSource;
+
+/**
+ * One upstream transfer into a resource: {@code GET} with {@code Range: bytes=start-}, written sequentially until
+ * the resource says stop (present bytes reached, nobody needs it) or the body ends. A body cut off mid-way is
+ * resumed from where it stopped, with {@code If-Range}, up to the configured number of attempts.
+ */
+final class Fetch implements Runnable {
+  static final int MAX_ERROR_BODY = 1 << 20;
+  private static final int CHUNK = 64 * 1024;
+
+  private final Engine engine;
+  private final Resource resource;
+  private final long start;
+  private volatile int generation;
+  private final CountDownLatch stopped = new CountDownLatch(1);
+  private volatile long position;
+  private volatile boolean cancelled;
+  private volatile Call call;
+
+  Fetch(Engine engine, Resource resource, long start, int generation) {
+    this.engine = engine;
+    this.resource = resource;
+    this.start = start;
+    this.position = start;
+    this.generation = generation;
+  }
+
+  long start() {
+    return start;
+  }
+
+  long position() {
+    return position;
+  }
+
+  int generation() {
+    return generation;
+  }
+
+  /** This download brought the new version that replaced the old one: it now belongs to it. */
+  void adoptGeneration(int newGeneration) {
+    generation = newGeneration;
+  }
+
+  boolean isCancelled() {
+    return cancelled;
+  }
+
+  void cancel() {
+    cancelled = true;
+    Call c = call;
+    if (c != null) {
+      c.cancel();
+    }
+  }
+
+  void awaitStopped() {
+    try {
+      stopped.await(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void run() {
+    IOException failure = null;
+    try {
+      int failures = 0;
+      while (!cancelled) {
+        try {
+          transfer();
+          break;
+        } catch (OriginErrorException | RejectedResponseException e) {
+          failure = e;
+          break;
+        } catch (IOException e) {
+          if (cancelled) {
+            break;
+          }
+          // A resource the origin never described gets no retries: the client is waiting for an answer.
+          if (resource.currentInfo() == null || ++failures > engine.config.retryAttempts()) {
+            failure = e;
+            break;
+          }
+          if (!backoff(failures)) {
+            break;
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      failure = new IOException(e.toString(), e);
+    } finally {
+      stopped.countDown();
+      resource.fetchEnded(this, cancelled ? null : failure);
+    }
+  }
+
+  private boolean backoff(int failures) {
+    long millis = Math.min(2000, 100L << Math.min(failures, 5));
+    try {
+      Thread.sleep(millis);
+      return !cancelled;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** One request; returns normally when done or told to stop. */
+  private void transfer() throws IOException {
+    boolean ranged = !resource.rangesUnsupported();
+    long from = position;
+    Request.Builder rb = new Request.Builder().url(source().toString()).header("Accept-Encoding", "identity");
+    engine.config.requestHeaders().forEach(rb::header);
+    if (ranged) {
+      rb.header("Range", "bytes=" + from + "-");
+      String validator = resource.ifRangeValidator();
+      if (validator != null) {
+        rb.header("If-Range", validator);
+      }
+    }
+    Call c = engine.http.newCall(rb.build());
+    call = c;
+    if (cancelled) {
+      c.cancel();
+    }
+    try (Response response = c.execute()) {
+      ResponseBody body = response.body();
+      ResourceInfo known = resource.currentInfo();
+      long streamOffset;
+      boolean wholeBody;
+      if (response.code() == 206 && ranged) {
+        ContentRange range = ContentRange.parse(response.header("Content-Range"));
+        long knownLength = known == null ? -1 : known.length();
+        if (range == null || range.first() != from
+            || (knownLength >= 0 && range.total() >= 0 && range.total() != knownLength)) {
+          throw new RejectedResponseException("origin answered Range bytes=" + from + "- with Content-Range "
+              + response.header("Content-Range"));
+        }
+        resource.learnInfo(this, ResourceInfo.from(response, range.total(), source().toString()));
+        streamOffset = from;
+        wholeBody = false;
+      } else if (response.code() == 200) {
+        long length = body.contentLength();
+        ResourceInfo fresh = ResourceInfo.from(response, length, source().toString());
+        boolean changed = known != null && known.isOtherVersion(fresh);
+        if (from > 0 && !changed) {
+          resource.markRangesUnsupported(); // Range ignored: read from 0, skip what is present, cache the rest
+        }
+        resource.learnInfo(this, fresh); // drops the old bytes when the version changed
+        streamOffset = 0;
+        wholeBody = true;
+      } else if (response.code() == 416 && known != null && known.lengthKnown() && from >= known.length()) {
+        return;
+      } else {
+        throw originError(response);
+      }
+      copy(body.source(), streamOffset, wholeBody);
+    }
+  }
+
+  private void copy(BufferedSource source, long offset, boolean wholeBody) throws IOException {
+    ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+    while (!cancelled) {
+      buf.clear();
+      int n = source.read(buf);
+      if (n < 0) {
+        resource.reachedEnd(this, offset);
+        return;
+      }
+      buf.flip();
+      boolean goOn = resource.accept(this, buf, offset, wholeBody);
+      offset += n;
+      if (!wholeBody || offset > position) {
+        position = offset;
+      }
+      if (!goOn) {
+        return;
+      }
+    }
+    if (cancelled) {
+      throw new InterruptedIOException("cancelled");
+    }
+  }
+
+  private URI source() {
+    return resource.source();
+  }
+
+  private static OriginErrorException originError(Response response) throws IOException {
+    ResponseBody body = response.body();
+    BufferedSource source = body.source();
+    source.request(MAX_ERROR_BODY);
+    byte[] bytes = source.getBuffer().size() > MAX_ERROR_BODY
+        ? source.getBuffer().readByteArray(MAX_ERROR_BODY)
+        : source.getBuffer().readByteArray();
+    return new OriginErrorException(response.code(), response.header("Content-Type"), bytes);
+  }
+
+  /** A {@code HEAD} to the origin, for a HEAD from a client of a resource never seen. */
+  static ResourceInfo head(Engine engine, URI source) throws IOException {
+    Request.Builder rb = new Request.Builder().url(source.toString()).head().header("Accept-Encoding", "identity");
+    for (Map.Entry<String, String> h : engine.config.requestHeaders().entrySet()) {
+      rb.header(h.getKey(), h.getValue());
+    }
+    try (Response response = engine.http.newCall(rb.build()).execute()) {
+      if (response.code() != 200) {
+        throw new OriginErrorException(response.code(), response.header("Content-Type"), new byte[0]);
+      }
+      String length = response.header("Content-Length");
+      long parsed = -1;
+      if (length != null) {
+        try {
+          parsed = Long.parseLong(length.trim());
+        } catch (NumberFormatException ignored) {
+          // Unknown length, as for a chunked body.
+        }
+      }
+      return ResourceInfo.from(response, parsed, source.toString());
+    }
+  }
+
+  /** The origin answered something that must not be cached or retried (a mismatched 206). */
+  static final class RejectedResponseException extends IOException {
+    RejectedResponseException(String message) {
+      super(message);
+    }
+  }
+}

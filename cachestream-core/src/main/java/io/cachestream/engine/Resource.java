@@ -1,0 +1,664 @@
+package io.cachestream.engine;
+
+import io.cachestream.store.CacheEntry;
+import io.cachestream.store.EntryMeta;
+import io.cachestream.store.RangeSet;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One remote resource while in use: its cache entry, the downloads ({@link Fetch}es) filling it and the readers
+ * waiting for bytes. Every client of the same resource shares it, so one download serves them all.
+ *
+ * <p>Readers never poll: they ask {@link #available} for bytes present at their position and otherwise
+ * {@link #await} a wake-up, which also makes sure some download will reach that position (a running one within
+ * the split threshold, or a new range download).
+ *
+ * <p>Thread-safe: state is guarded by {@code this}; file I/O and callbacks run outside the lock.
+ */
+public final class Resource {
+  private static final Logger log = LoggerFactory.getLogger(Resource.class);
+  /** Downloads per resource at most: one sequential plus a few seeks. */
+  private static final int MAX_FETCHES = 4;
+
+  private final Engine engine;
+  private final String key;
+  private final URI source;
+  private final CacheEntry entry;
+  private final Object checkpointLock = new Object();
+
+  // Guarded by this.
+  private final RangeSet written;
+  private RangeSet committed;
+  private ResourceInfo info;
+  private CompletableFuture<ResourceInfo> infoFuture = new CompletableFuture<>();
+  private final List<Fetch> fetches = new ArrayList<>();
+  private final List<Waiter> waiters = new ArrayList<>();
+  private final List<Consumer<Resource>> listeners = new ArrayList<>();
+  private int generation;
+  private int holders;
+  private boolean paused;
+  private boolean disposed;
+  private boolean rangesUnsupported;
+  private final long created;
+  private long lastAccess;
+  private long validated;
+  private long uncheckpointedBytes;
+  private long lastCheckpointNanos = System.nanoTime();
+  private ScheduledFuture<?> idleTimer;
+
+  Resource(Engine engine, String key, URI source, CacheEntry entry) {
+    this.engine = engine;
+    this.key = key;
+    this.source = source;
+    this.entry = entry;
+    EntryMeta meta = entry.loadedMeta();
+    long now = System.currentTimeMillis();
+    if (meta != null) {
+      this.written = meta.rangeSet();
+      this.committed = meta.rangeSet();
+      this.info = new ResourceInfo(meta.length() == null ? -1 : meta.length(), meta.headers(), meta.finalUrl());
+      this.infoFuture.complete(info);
+      this.created = meta.created();
+      this.validated = meta.validated();
+    } else {
+      this.written = new RangeSet();
+      this.committed = new RangeSet();
+      this.created = now;
+    }
+    this.lastAccess = now;
+  }
+
+  public String key() {
+    return key;
+  }
+
+  public URI source() {
+    return source;
+  }
+
+  public CacheEntry entry() {
+    return entry;
+  }
+
+  /** The data file for zero-copy reads of bytes reported by {@link #available}; never close it. */
+  public FileChannel channel() {
+    return entry.channel();
+  }
+
+  /** Bumped whenever the cached bytes are dropped (new version at the origin, reset). */
+  public synchronized int generation() {
+    return generation;
+  }
+
+  /** The origin's description, or null before the origin answered. */
+  public synchronized ResourceInfo info() {
+    return info;
+  }
+
+  public synchronized RangeSet writtenRanges() {
+    return written.copy();
+  }
+
+  public synchronized boolean isComplete() {
+    return info != null && info.lengthKnown() && written.covers(0, info.length());
+  }
+
+  public synchronized boolean isDownloading() {
+    return !fetches.isEmpty();
+  }
+
+  public synchronized long lastAccess() {
+    return lastAccess;
+  }
+
+  /**
+   * Completes with the origin's description once known. If the resource is new, starts a download at
+   * {@code startHint} (the reader's first byte) so the reader's bytes come with the first answer; completes
+   * exceptionally with {@link OriginErrorException} or an {@link IOException} if the origin fails.
+   */
+  public CompletableFuture<ResourceInfo> open(long startHint) {
+    synchronized (this) {
+      touch();
+      if (info != null) {
+        resumeWholeDownload();
+        return CompletableFuture.completedFuture(info);
+      }
+      if (infoFuture.isDone()) {
+        infoFuture = new CompletableFuture<>(); // the last attempt failed: try the origin again
+      }
+      if (fetches.isEmpty()) {
+        startFetch(Math.max(0, startHint));
+      }
+      return infoFuture;
+    }
+  }
+
+  /** Like {@link #open} but, for a resource never seen, asks the origin with HEAD instead of downloading. */
+  public CompletableFuture<ResourceInfo> head() {
+    synchronized (this) {
+      touch();
+      if (info != null) {
+        return CompletableFuture.completedFuture(info);
+      }
+    }
+    CompletableFuture<ResourceInfo> result = new CompletableFuture<>();
+    engine.fetchThreads.execute(() -> {
+      try {
+        ResourceInfo fresh = Fetch.head(engine, source);
+        learnInfo(null, fresh);
+        result.complete(fresh);
+      } catch (IOException | RuntimeException e) {
+        result.completeExceptionally(e);
+      }
+    });
+    return result;
+  }
+
+  /** Number of bytes present from {@code position} on without a gap (0 if {@code position} is missing). */
+  public synchronized long available(long position) {
+    return written.contiguousEnd(position) - position;
+  }
+
+  /** The total length, or -1 while unknown. */
+  public synchronized long length() {
+    return info == null ? -1 : info.length();
+  }
+
+  /**
+   * Calls {@code wake} once {@code position} is present, the end is known to lie at or before it, the resource
+   * changed (generation is no longer {@code expectedGeneration}) or the download that would bring it failed
+   * (with the failure). Makes sure a download will reach {@code position}. {@code wake} runs on a download
+   * thread or the caller's thread, outside any lock, at most once.
+   */
+  public void await(long position, int expectedGeneration, Consumer<IOException> wake) {
+    IOException failure = null;
+    boolean now;
+    synchronized (this) {
+      touch();
+      if (expectedGeneration != generation) {
+        failure = new IOException("resource changed at the origin");
+        now = true;
+      } else {
+        now = written.contains(position) || (info != null && info.lengthKnown() && position >= info.length());
+      }
+      if (!now) {
+        waiters.add(new Waiter(position, expectedGeneration, wake));
+        ensureCoverage(position);
+      }
+    }
+    if (now) {
+      wake.accept(failure);
+    }
+  }
+
+  /** Listens to progress and state changes; the listener runs on a download thread and must be quick. */
+  public synchronized void addListener(Consumer<Resource> listener) {
+    listeners.add(listener);
+  }
+
+  public synchronized void removeListener(Consumer<Resource> listener) {
+    listeners.remove(listener);
+  }
+
+  /** Starts (or resumes) the download of every missing byte. */
+  public synchronized void downloadAll() {
+    touch();
+    if (info == null) {
+      if (fetches.isEmpty()) {
+        startFetch(0);
+      }
+      return;
+    }
+    paused = false;
+    resumeWholeDownload();
+  }
+
+  synchronized void hold() {
+    holders++;
+    touch();
+    paused = false;
+    if (idleTimer != null) {
+      idleTimer.cancel(false);
+      idleTimer = null;
+    }
+  }
+
+  /** Gives back a hold taken by {@link Engine#acquire}; the lifecycle pauses and disposes idle resources. */
+  public void release() {
+    synchronized (this) {
+      if (holders == 0) {
+        throw new IllegalStateException("release without hold");
+      }
+      if (--holders > 0 || disposed) {
+        return;
+      }
+      scheduleIdle(engine.config.lifecycle().pauseAfter().toMillis(), this::pauseIfIdle);
+    }
+  }
+
+  synchronized boolean isIdle() {
+    return holders == 0;
+  }
+
+  private void scheduleIdle(long delayMillis, Runnable task) {
+    idleTimer = engine.timers.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+  }
+
+  private void pauseIfIdle() {
+    synchronized (this) {
+      if (holders > 0 || disposed) {
+        return;
+      }
+      paused = true;
+      fetches.forEach(Fetch::cancel);
+      var lifecycle = engine.config.lifecycle();
+      scheduleIdle(lifecycle.disposeAfter().minus(lifecycle.pauseAfter()).toMillis(),
+          () -> engine.disposeIfIdle(this));
+    }
+  }
+
+  /** Stops downloads, checkpoints and closes the files. */
+  void dispose() {
+    List<Fetch> running;
+    synchronized (this) {
+      if (disposed) {
+        return;
+      }
+      disposed = true;
+      if (idleTimer != null) {
+        idleTimer.cancel(false);
+      }
+      running = new ArrayList<>(fetches);
+    }
+    running.forEach(Fetch::cancel);
+    running.forEach(Fetch::awaitStopped);
+    checkpoint();
+    boolean neverDescribed;
+    synchronized (this) {
+      neverDescribed = info == null;
+    }
+    try {
+      entry.close();
+      if (neverDescribed) {
+        engine.store.delete(key); // the origin never answered with content: keep nothing
+      }
+    } catch (IOException e) {
+      log.warn("closing {}: {}", entry.dir(), e.toString());
+    }
+    failWaiters(new IOException("stream closed"), Long.MIN_VALUE);
+  }
+
+  // ---- download side, called by Fetch ----
+
+  private void touch() {
+    lastAccess = System.currentTimeMillis();
+  }
+
+  private void startFetch(long start) {
+    Fetch fetch = new Fetch(engine, this, start, generation);
+    fetches.add(fetch);
+    engine.fetchThreads.execute(fetch);
+  }
+
+  /** While held and not paused, keeps one download running over the first missing byte. */
+  private void resumeWholeDownload() {
+    if (paused || disposed || holders == 0 || engine.config.readAhead() != null || !fetches.isEmpty()
+        || info == null) {
+      return;
+    }
+    long end = info.lengthKnown() ? info.length() : Long.MAX_VALUE;
+    long gap = written.firstGap(0, end);
+    if (gap >= 0) {
+      startFetch(gap);
+    }
+  }
+
+  /** Starts a download for {@code position} unless a running one will reach it soon enough. */
+  private void ensureCoverage(long position) {
+    if (disposed) {
+      return;
+    }
+    if (info != null && !info.lengthKnown()) {
+      // Without a length no far range can be asked for: the sequential download brings everything.
+      if (fetches.isEmpty()) {
+        startFetch(written.contiguousEnd(0));
+      }
+      return;
+    }
+    Long threshold = engine.config.rangeRequestSplitThreshold();
+    for (Fetch f : fetches) {
+      long at = f.position();
+      boolean ahead = position >= f.start() && position < boundOf(f);
+      if (ahead && (threshold == null || rangesUnsupported || position - at <= threshold)) {
+        return;
+      }
+    }
+    if (rangesUnsupported) {
+      if (fetches.isEmpty()) {
+        startFetch(0);
+      }
+      return;
+    }
+    if (fetches.size() >= MAX_FETCHES) {
+      // Too many downloads: the closest one below takes it eventually; ended downloads re-check waiters.
+      return;
+    }
+    startFetch(position);
+  }
+
+  /**
+   * Where a download has to stop: the next byte already present or the start of another download above it.
+   */
+  private long boundOf(Fetch f) {
+    long bound = written.nextStartAfter(f.position());
+    for (Fetch other : fetches) {
+      if (other != f && other.start() > f.start() && other.start() < bound) {
+        bound = other.start();
+      }
+    }
+    if (info != null && info.lengthKnown()) {
+      bound = Math.min(bound, info.length());
+    }
+    return bound;
+  }
+
+  /** Records what the origin said; for a known resource with another version, drops the old bytes. */
+  void learnInfo(Fetch self, ResourceInfo fresh) throws IOException {
+    List<Runnable> callbacks;
+    synchronized (this) {
+      if (self != null && self.generation() != generation) {
+        throw new java.io.InterruptedIOException("superseded by a newer version");
+      }
+      if (info != null && info.isOtherVersion(fresh)) {
+        resetLocked(self, fresh);
+      }
+      info = fresh;
+      validated = System.currentTimeMillis();
+      infoFuture.complete(fresh);
+      callbacks = wakeEnded();
+    }
+    writeMeta();
+    callbacks.forEach(Runnable::run);
+  }
+
+  /** The origin ignores Range: one download from byte 0 will bring everything, so no splits. */
+  synchronized void markRangesUnsupported() {
+    rangesUnsupported = true;
+  }
+
+  synchronized boolean rangesUnsupported() {
+    return rangesUnsupported;
+  }
+
+  /** The validator to send with {@code If-Range}, or null. */
+  synchronized String ifRangeValidator() {
+    return info == null ? null : info.ifRangeValidator();
+  }
+
+  synchronized ResourceInfo currentInfo() {
+    return info;
+  }
+
+  /**
+   * Takes downloaded bytes at {@code offset}. A ranged download ({@code wholeBody} false) keeps only the bytes up to
+   * the next present byte or another download's start and is told to stop there; a download of a body that
+   * ignores Range keeps the bytes not yet present and goes on.
+   *
+   * @return false when the download should stop
+   */
+  boolean accept(Fetch fetch, ByteBuffer buf, long offset, boolean wholeBody) throws IOException {
+    long end = offset + buf.remaining();
+    long keepFrom = offset;
+    long keepTo = end;
+    boolean goOn = true;
+    synchronized (this) {
+      if (fetch.generation() != generation || disposed || fetch.isCancelled()) {
+        return false;
+      }
+      if (info != null && info.lengthKnown() && end > info.length()) {
+        throw new IOException("origin sent more than its length " + info.length());
+      }
+      if (wholeBody) {
+        keepFrom = written.contiguousEnd(offset);
+        if (keepFrom >= end) {
+          return true;
+        }
+        keepTo = Math.min(end, written.nextStartAfter(keepFrom));
+      } else {
+        if (written.contains(offset)) {
+          return false;
+        }
+        long bound = boundOf(fetch);
+        if (bound <= end) {
+          keepTo = bound;
+          goOn = false;
+        }
+      }
+    }
+    ByteBuffer slice = buf.duplicate();
+    slice.position(buf.position() + (int) (keepFrom - offset));
+    slice.limit(buf.position() + (int) (keepTo - offset));
+    entry.write(slice, keepFrom);
+    List<Runnable> callbacks;
+    boolean checkpointDue;
+    synchronized (this) {
+      if (fetch.generation() != generation) {
+        return false;
+      }
+      written.add(keepFrom, keepTo);
+      uncheckpointedBytes += keepTo - keepFrom;
+      checkpointDue = uncheckpointedBytes >= engine.config.checkpointBytes()
+          || System.nanoTime() - lastCheckpointNanos >= engine.config.checkpointInterval().toNanos()
+          || (info != null && info.lengthKnown() && written.covers(0, info.length()));
+      callbacks = wakePresent(keepFrom, keepTo);
+    }
+    callbacks.forEach(Runnable::run);
+    if (checkpointDue) {
+      checkpoint();
+    }
+    return goOn;
+  }
+
+  /** The body ended at {@code end}: for an unknown length, that is the length. */
+  void reachedEnd(Fetch fetch, long end) throws IOException {
+    List<Runnable> callbacks;
+    synchronized (this) {
+      if (fetch.generation() != generation || info == null) {
+        return;
+      }
+      if (info.lengthKnown()) {
+        if (end < info.length()) {
+          throw new IOException("body ended at " + end + " before its length " + info.length());
+        }
+        return;
+      }
+      info = info.withLength(end);
+      callbacks = wakeEnded();
+    }
+    checkpoint();
+    callbacks.forEach(Runnable::run);
+  }
+
+  /** A download ended (done, stopped or failed after its retries). */
+  void fetchEnded(Fetch fetch, IOException failure) {
+    List<Runnable> callbacks = new ArrayList<>();
+    synchronized (this) {
+      fetches.remove(fetch);
+      if (failure != null && fetch.generation() == generation) {
+        if (info == null) {
+          infoFuture.completeExceptionally(failure);
+        } else {
+          callbacks.addAll(collectFailed(failure, fetch.start()));
+        }
+      }
+      if (failure == null) {
+        resumeWholeDownload();
+      }
+      // Waiters left without a download (theirs stopped at a download that later ended) get a new one.
+      if (info != null && !disposed) {
+        for (Waiter w : new ArrayList<>(waiters)) {
+          ensureCoverage(w.position);
+        }
+      }
+    }
+    if (failure != null) {
+      log.warn("download of {} failed: {}", source, failure.toString());
+    }
+    checkpoint();
+    callbacks.forEach(Runnable::run);
+    notifyListeners();
+  }
+
+  /** Forces written bytes to disk and records them in meta. */
+  public void checkpoint() {
+    synchronized (checkpointLock) {
+      EntryMeta meta;
+      synchronized (this) {
+        if (info == null || written.equals(committed)) {
+          return;
+        }
+        meta = metaFor(written);
+        uncheckpointedBytes = 0;
+        lastCheckpointNanos = System.nanoTime();
+      }
+      try {
+        entry.checkpoint(meta);
+        synchronized (this) {
+          committed = meta.rangeSet();
+        }
+      } catch (IOException e) {
+        log.warn("checkpoint of {} failed: {}", entry.dir(), e.toString());
+      }
+    }
+    notifyListeners();
+  }
+
+  /** Writes meta claiming only committed bytes (used when the description changes). */
+  private void writeMeta() throws IOException {
+    synchronized (checkpointLock) {
+      EntryMeta meta;
+      synchronized (this) {
+        meta = metaFor(committed);
+      }
+      entry.writeMeta(meta);
+    }
+  }
+
+  private EntryMeta metaFor(RangeSet ranges) {
+    Long length = info.lengthKnown() ? info.length() : null;
+    boolean complete = length != null && ranges.covers(0, length);
+    return new EntryMeta(EntryMeta.FORMAT_VERSION, key, source.toString(), info.finalUrl(), length,
+        info.contentType(), info.etag(), info.lastModified(), info.headers(), ranges.toList(), complete, created,
+        lastAccess, validated, null);
+  }
+
+  /** Drops all bytes of the old version; readers of it are woken and see the generation change. */
+  private void resetLocked(Fetch survivor, ResourceInfo fresh) throws IOException {
+    generation++;
+    written.clear();
+    committed = new RangeSet();
+    for (Fetch f : fetches) {
+      if (f == survivor) {
+        f.adoptGeneration(generation);
+      } else {
+        f.cancel();
+      }
+    }
+    info = fresh;
+    entry.truncate(metaFor(committed));
+    log.info("{} changed at the origin: cached bytes dropped", source);
+  }
+
+  private List<Runnable> wakePresent(long from, long to) {
+    List<Runnable> callbacks = new ArrayList<>();
+    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+      Waiter w = it.next();
+      if (w.position >= from && w.position < to) {
+        it.remove();
+        callbacks.add(() -> w.wake.accept(null));
+      }
+    }
+    return callbacks;
+  }
+
+  private List<Runnable> wakeEnded() {
+    List<Runnable> callbacks = new ArrayList<>();
+    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+      Waiter w = it.next();
+      boolean atEnd = info.lengthKnown() && w.position >= info.length();
+      if (atEnd || w.generation != generation) {
+        it.remove();
+        IOException failure = w.generation != generation ? new IOException("resource changed at the origin") : null;
+        callbacks.add(() -> w.wake.accept(failure));
+      }
+    }
+    return callbacks;
+  }
+
+  private List<Runnable> collectFailed(IOException failure, long from) {
+    List<Runnable> callbacks = new ArrayList<>();
+    for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+      Waiter w = it.next();
+      if (w.position >= from && !coveredByRunning(w.position)) {
+        it.remove();
+        callbacks.add(() -> w.wake.accept(failure));
+      }
+    }
+    return callbacks;
+  }
+
+  private boolean coveredByRunning(long position) {
+    for (Fetch f : fetches) {
+      if (position >= f.start() && position < boundOf(f)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void failWaiters(IOException failure, long from) {
+    List<Runnable> callbacks;
+    synchronized (this) {
+      callbacks = new ArrayList<>();
+      for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
+        Waiter w = it.next();
+        if (w.position >= from) {
+          it.remove();
+          callbacks.add(() -> w.wake.accept(failure));
+        }
+      }
+    }
+    callbacks.forEach(Runnable::run);
+  }
+
+  private void notifyListeners() {
+    List<Consumer<Resource>> copy;
+    synchronized (this) {
+      if (listeners.isEmpty()) {
+        return;
+      }
+      copy = new ArrayList<>(listeners);
+    }
+    for (Consumer<Resource> l : copy) {
+      try {
+        l.accept(this);
+      } catch (RuntimeException e) {
+        log.warn("listener failed", e);
+      }
+    }
+  }
+
+  private record Waiter(long position, int generation, Consumer<IOException> wake) {}
+}

@@ -1,0 +1,98 @@
+package io.cachestream.engine;
+
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import okhttp3.Headers;
+import okhttp3.Response;
+
+/**
+ * What the origin said about a resource: length and the headers worth keeping.
+ *
+ * @param length total length in bytes, or -1 while unknown (a chunked body before its end)
+ * @param headers selected origin headers (lower-case names), including content-type, etag and last-modified
+ * @param finalUrl the URL after redirects, or null when not redirected
+ */
+public record ResourceInfo(long length, Map<String, String> headers, String finalUrl) {
+  /** Origin response headers kept in meta and replayed to clients. */
+  static final String[] KEPT_HEADERS = {
+    "content-type", "etag", "last-modified", "cache-control", "expires", "content-disposition",
+    "content-language", "access-control-allow-origin"
+  };
+
+  public ResourceInfo {
+    headers = Map.copyOf(headers);
+  }
+
+  static ResourceInfo from(Response response, long length, String requestedUrl) {
+    Headers h = response.headers();
+    Map<String, String> kept = new TreeMap<>();
+    for (String name : KEPT_HEADERS) {
+      String value = h.get(name);
+      if (value != null) {
+        kept.put(name, value);
+      }
+    }
+    String finalUrl = response.request().url().toString();
+    return new ResourceInfo(length, kept, finalUrl.equals(requestedUrl) ? null : finalUrl);
+  }
+
+  public String contentType() {
+    return headers.get("content-type");
+  }
+
+  public String etag() {
+    return headers.get("etag");
+  }
+
+  public String lastModified() {
+    return headers.get("last-modified");
+  }
+
+  public boolean lengthKnown() {
+    return length >= 0;
+  }
+
+  ResourceInfo withLength(long newLength) {
+    return new ResourceInfo(newLength, headers, finalUrl);
+  }
+
+  /** The validator for {@code If-Range}: a strong ETag, else Last-Modified, else null. */
+  String ifRangeValidator() {
+    String etag = etag();
+    if (etag != null && !etag.startsWith("W/")) {
+      return etag;
+    }
+    return lastModified();
+  }
+
+  /**
+   * True if {@code fresh} describes another version of the resource than this: validators differ, or, lacking
+   * validators, lengths do.
+   */
+  boolean isOtherVersion(ResourceInfo fresh) {
+    if (etag() != null && fresh.etag() != null) {
+      return !etag().equals(fresh.etag());
+    }
+    if (lastModified() != null && fresh.lastModified() != null) {
+      return !lastModified().equals(fresh.lastModified());
+    }
+    return lengthKnown() && fresh.lengthKnown() && length != fresh.length;
+  }
+
+  static String lower(String name) {
+    return name.toLowerCase(Locale.ROOT);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ResourceInfo r && r.length == length && r.headers.equals(headers)
+        && Objects.equals(r.finalUrl, finalUrl);
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(length, headers, finalUrl);
+  }
+}

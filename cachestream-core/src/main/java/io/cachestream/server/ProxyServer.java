@@ -1,0 +1,140 @@
+package io.cachestream.server;
+
+import io.cachestream.LocalApi;
+import io.cachestream.engine.Engine;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.io.Closeable;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The local HTTP server (Netty, NIO): proxy URLs of the URL contract, plus the reserved paths {@code /},
+ * {@code /healthz}, {@code /metrics} and {@code /api/...}.
+ */
+public final class ProxyServer implements Closeable {
+  static final int MAX_INITIAL_LINE = 8192;
+  static final int MAX_HEADER_SIZE = 16384;
+  static final int MAX_API_BODY = 16 << 20;
+  /** Connections idle this long (no request, nothing written) are closed. */
+  private static final int IDLE_SECONDS = 120;
+
+  private final EventLoopGroup boss;
+  private final EventLoopGroup workers;
+  private final ExecutorService apiThreads;
+  private final Channel serverChannel;
+  private final String baseUrl;
+
+  private ProxyServer(EventLoopGroup boss, EventLoopGroup workers, ExecutorService apiThreads, Channel channel,
+      String baseUrl) {
+    this.boss = boss;
+    this.workers = workers;
+    this.apiThreads = apiThreads;
+    this.serverChannel = channel;
+    this.baseUrl = baseUrl;
+  }
+
+  /**
+   * Binds and starts serving.
+   *
+   * @param token the token mutating API calls must carry
+   * @throws IOException if the address cannot be bound (port in use, say)
+   */
+  public static ProxyServer start(Engine engine, String token, Map<String, LocalApi> apis) throws IOException {
+    var config = engine.config();
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+    AtomicInteger n = new AtomicInteger();
+    ExecutorService apiThreads = Executors.newFixedThreadPool(2, r -> {
+      Thread t = new Thread(r, "cachestream-api-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+    ServerContext context = new ServerContext(engine, token, apis, apiThreads);
+    try {
+      Channel channel = new ServerBootstrap()
+          .group(boss, workers)
+          .channel(NioServerSocketChannel.class)
+          .option(ChannelOption.SO_BACKLOG, 1024)
+          .childOption(ChannelOption.TCP_NODELAY, true)
+          .childHandler(new ChannelInitializer<SocketChannel>() {
+            @Override
+            protected void initChannel(SocketChannel ch) {
+              ch.pipeline()
+                  .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
+                  .addLast(new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192))
+                  .addLast(new HttpObjectAggregator(MAX_API_BODY))
+                  .addLast(new ConnectionHandler(context));
+            }
+          })
+          .bind(new InetSocketAddress(config.bindAddress(), config.port()))
+          .sync()
+          .channel();
+      InetSocketAddress bound = (InetSocketAddress) channel.localAddress();
+      String host = bound.getAddress().getHostAddress();
+      if (host.contains(":")) {
+        host = "[" + host + "]";
+      }
+      String base = "http://" + host + ":" + bound.getPort();
+      context.baseUrl = base;
+      return new ProxyServer(boss, workers, apiThreads, channel, base);
+    } catch (Exception e) {
+      boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
+      apiThreads.shutdownNow();
+      if (e instanceof InterruptedException) {
+        Thread.currentThread().interrupt();
+      }
+      throw new IOException("cannot listen on " + config.bindAddress() + ":" + config.port() + ": " + e.getMessage(),
+          e);
+    }
+  }
+
+  /** The base URL, for example {@code http://127.0.0.1:4612}, without a trailing slash. */
+  public String baseUrl() {
+    return baseUrl;
+  }
+
+  public int port() {
+    return ((InetSocketAddress) serverChannel.localAddress()).getPort();
+  }
+
+  @Override
+  public void close() {
+    serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    apiThreads.shutdownNow();
+  }
+
+  /** What every connection of one server shares. */
+  static final class ServerContext {
+    final Engine engine;
+    final String token;
+    final Map<String, LocalApi> apis;
+    final ExecutorService apiThreads;
+    volatile String baseUrl;
+
+    ServerContext(Engine engine, String token, Map<String, LocalApi> apis, ExecutorService apiThreads) {
+      this.engine = engine;
+      this.token = token;
+      this.apis = Map.copyOf(apis);
+      this.apiThreads = apiThreads;
+    }
+  }
+}

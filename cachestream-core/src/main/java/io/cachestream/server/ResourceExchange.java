@@ -1,0 +1,245 @@
+package io.cachestream.server;
+
+import io.cachestream.CacheConfig;
+import io.cachestream.engine.OriginErrorException;
+import io.cachestream.engine.Resource;
+import io.cachestream.engine.ResourceInfo;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/**
+ * Answers one GET or HEAD of a proxied resource: waits for the origin's description, sends the head, then streams
+ * the body from the data file as bytes become present — zero-copy file regions, one write in flight at a time, so
+ * a connection holds no buffered body however slow its client is.
+ *
+ * <p>Runs on the connection's event loop; download-side callbacks hop onto it.
+ */
+final class ResourceExchange {
+  /** Largest single region write; one in flight per connection. */
+  private static final long MAX_REGION = 4L << 20;
+
+  private final ChannelHandlerContext ctx;
+  private final CacheConfig config;
+  private final Resource resource;
+  private final ByteRangeRequest range;
+  private final String ifRange;
+  private final boolean keepAlive;
+  private final boolean head;
+  private final Runnable whenDone;
+  private int generation;
+  private long position;
+  /** Exclusive end of the body, or -1 while unknown (a chunked response until the origin's body ends). */
+  private long end;
+  private boolean finished;
+
+  ResourceExchange(ChannelHandlerContext ctx, CacheConfig config, Resource resource, FullHttpRequest request,
+      boolean keepAlive, boolean head, Runnable whenDone) {
+    this.ctx = ctx;
+    this.config = config;
+    this.resource = resource;
+    this.range = ByteRangeRequest.parse(request.headers().get(HttpHeaderNames.RANGE));
+    this.ifRange = request.headers().get(HttpHeaderNames.IF_RANGE);
+    this.keepAlive = keepAlive;
+    this.head = head;
+    this.whenDone = whenDone;
+  }
+
+  void start() {
+    generation = resource.generation();
+    CompletableFuture<ResourceInfo> info = head ? resource.head() : resource.open(range.startHint());
+    info.whenComplete((i, e) -> ctx.executor().execute(() -> onInfo(i, e)));
+  }
+
+  /** The client went away: give the resource back; the shared download goes on for others. */
+  void abandon() {
+    finish();
+  }
+
+  private void onInfo(ResourceInfo info, Throwable error) {
+    if (finished) {
+      return;
+    }
+    if (error != null) {
+      sendError(error instanceof CompletionException && error.getCause() != null ? error.getCause() : error);
+      return;
+    }
+    generation = resource.generation();
+    if (!info.lengthKnown() && range.isSingle() && !ignoreRange(info)) {
+      // A range of a body of unknown length is answered once the length is known.
+      resource.await(Long.MAX_VALUE, generation,
+          failure -> ctx.executor().execute(() -> {
+            if (failure != null) {
+              sendError(failure);
+            } else {
+              onInfo(resource.info(), null);
+            }
+          }));
+      return;
+    }
+    sendHead(info);
+  }
+
+  private boolean ignoreRange(ResourceInfo info) {
+    if (ifRange == null) {
+      return false;
+    }
+    // If-Range: the range applies only if the client's validator is still current (strong ETag or exact date).
+    String etag = info.etag();
+    boolean matches = (etag != null && !etag.startsWith("W/") && etag.equals(ifRange))
+        || (info.lastModified() != null && info.lastModified().equals(ifRange));
+    return !matches;
+  }
+
+  private void sendHead(ResourceInfo info) {
+    long length = info.length();
+    long[] span = ignoreRange(info) ? null : range.resolve(length);
+    HttpResponse response;
+    if (span == ByteRangeRequest.UNSATISFIABLE) {
+      var full = Responses.text(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE,
+          "range not satisfiable: the resource has " + length + " bytes");
+      full.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes */" + length);
+      full.headers().set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+      finish();
+      Responses.send(ctx, full, keepAlive, head, whenDone);
+      return;
+    }
+    if (span != null) {
+      response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.PARTIAL_CONTENT);
+      response.headers().set(HttpHeaderNames.CONTENT_RANGE, "bytes " + span[0] + "-" + span[1] + "/" + length);
+      position = span[0];
+      end = span[1] + 1;
+    } else {
+      response = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+      position = 0;
+      end = length;
+    }
+    HttpHeaders h = response.headers();
+    copyOriginHeaders(info, h);
+    h.set(HttpHeaderNames.ACCEPT_RANGES, HttpHeaderValues.BYTES);
+    if (end >= 0) {
+      h.set(HttpHeaderNames.CONTENT_LENGTH, end - position);
+    } else {
+      HttpUtil.setTransferEncodingChunked(response, true);
+    }
+    if (!keepAlive) {
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+    }
+    ctx.write(response);
+    if (head) {
+      ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterLast);
+      return;
+    }
+    ctx.flush();
+    pump();
+  }
+
+  private void copyOriginHeaders(ResourceInfo info, HttpHeaders h) {
+    if (config.copyCachedResponseHeaders()) {
+      info.headers().forEach(h::set);
+    } else {
+      for (String name : new String[] {"content-type", "etag", "last-modified"}) {
+        String value = info.headers().get(name);
+        if (value != null) {
+          h.set(name, value);
+        }
+      }
+    }
+    if (!h.contains(HttpHeaderNames.CONTENT_TYPE)) {
+      h.set(HttpHeaderNames.CONTENT_TYPE, "application/octet-stream");
+    }
+    for (Map.Entry<String, String> extra : config.responseHeaders().entrySet()) {
+      h.set(extra.getKey(), extra.getValue());
+    }
+  }
+
+  /** Sends what is present at the position, or waits for it; the end of the body ends the response. */
+  private void pump() {
+    if (finished) {
+      return;
+    }
+    if (resource.generation() != generation) {
+      abort(); // the origin's version changed under this response: never mix two versions
+      return;
+    }
+    long bodyEnd = end >= 0 ? end : resource.length();
+    if (bodyEnd >= 0 && position >= bodyEnd) {
+      ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterLast);
+      return;
+    }
+    long available = resource.available(position);
+    if (available > 0) {
+      long count = Math.min(available, MAX_REGION);
+      if (bodyEnd >= 0) {
+        count = Math.min(count, bodyEnd - position);
+      }
+      long written = count;
+      ctx.writeAndFlush(new SharedFileRegion(resource.channel(), position, count)).addListener(
+          (ChannelFutureListener) f -> {
+            if (f.isSuccess()) {
+              position += written;
+              // Always through the executor: a write that completes at once must not recurse.
+              ctx.executor().execute(this::pump);
+            } else {
+              abort();
+            }
+          });
+      return;
+    }
+    resource.await(position, generation, failure -> ctx.executor().execute(() -> {
+      if (failure != null) {
+        abort(); // the body stays short: never padded, never guessed
+      } else {
+        pump();
+      }
+    }));
+  }
+
+  private void afterLast(io.netty.util.concurrent.Future<? super Void> f) {
+    finish();
+    if (!f.isSuccess() || !keepAlive) {
+      ctx.close();
+    } else {
+      whenDone.run();
+    }
+  }
+
+  private void sendError(Throwable error) {
+    finish();
+    if (error instanceof OriginErrorException origin) {
+      Responses.send(ctx, Responses.full(HttpResponseStatus.valueOf(origin.status()), origin.contentType(),
+          origin.body()), keepAlive, head, whenDone);
+    } else if (error instanceof IOException) {
+      Responses.send(ctx, Responses.text(HttpResponseStatus.BAD_GATEWAY,
+          "origin failed: " + ConnectionHandler.oneLine(error)), keepAlive, head, whenDone);
+    } else {
+      Responses.send(ctx, Responses.text(HttpResponseStatus.INTERNAL_SERVER_ERROR,
+          "internal error: " + ConnectionHandler.oneLine(error)), false, head, whenDone);
+    }
+  }
+
+  private void abort() {
+    finish();
+    ctx.close();
+  }
+
+  private void finish() {
+    if (!finished) {
+      finished = true;
+      resource.release();
+    }
+  }
+}

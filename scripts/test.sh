@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on a fresh machine: installs the real peers the end-to-end tests use
+# (nginx as origin, curl, ffmpeg/ffprobe) when missing, then builds and tests every module.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+need=()
+command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
+command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+if (( ${#need[@]} )); then
+  echo "installing test tools: ${need[*]}" >&2
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+exec mvn -B -ntp verify "$@"
