@@ -149,6 +149,15 @@ class StreamCacheTest {
   }
 
   @Test
+  void anAbsurdRangeOnAColdResourceIsUnsatisfiableWithTheLength() throws Exception {
+    origin.file("/cold.bin", RangeOrigin.randomBytes(1000, 9));
+    start(CacheConfig.builder());
+    HttpResponse<byte[]> response = get(origin.uri("/cold.bin"), "bytes=99999999999999999999-");
+    assertThat(response.statusCode()).isEqualTo(416);
+    assertThat(response.headers().firstValue("Content-Range")).hasValue("bytes */1000");
+  }
+
+  @Test
   void rejectsA206WhoseContentRangeDiffersFromTheRequest() throws Exception {
     origin.override("/liar", r -> new MockResponse.Builder().code(206)
         .addHeader("Content-Range", "bytes 0-9/10").body("0123456789").build());

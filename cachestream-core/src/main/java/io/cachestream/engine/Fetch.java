@@ -24,7 +24,7 @@ final class Fetch implements Runnable {
 
   private final Engine engine;
   private final Resource resource;
-  private final long start;
+  private volatile long start;
   private volatile int generation;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile long position;
@@ -166,6 +166,13 @@ final class Fetch implements Runnable {
         streamOffset = 0;
         wholeBody = true;
       } else if (response.code() == 416 && known != null && known.lengthKnown() && from >= known.length()) {
+        return;
+      } else if (response.code() == 416 && known == null && from > 0) {
+        // The first byte asked for lies beyond the end: learn the resource from its start instead.
+        response.close();
+        start = 0;
+        position = 0;
+        transfer();
         return;
       } else {
         throw originError(response);
