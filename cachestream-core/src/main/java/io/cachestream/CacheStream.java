@@ -2,9 +2,11 @@ package io.cachestream;
 
 import io.cachestream.engine.Resource;
 import io.cachestream.store.RangeSet;
+import java.io.IOException;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
@@ -53,6 +55,26 @@ public final class CacheStream implements AutoCloseable {
         : resource.isDownloading() ? CacheState.Status.DOWNLOADING
         : CacheState.Status.IDLE;
     return new CacheState(ranges.contiguousEnd(0), length < 0 ? null : length, ranges.totalBytes(), list, status);
+  }
+
+  /**
+   * Asks the origin whether the cached copy is current (the seed's {@code validateCache}). Completes with true if it
+   * is, or if the origin cannot be reached (the cache keeps serving); false if the origin has another version, whose
+   * bytes then replace the old ones as they are downloaded.
+   */
+  public CompletableFuture<Boolean> validate() {
+    checkHeld();
+    return resource.revalidate();
+  }
+
+  /**
+   * Drops every cached byte of this resource (the seed's {@code resetCache}); the next read downloads it afresh.
+   *
+   * @throws IOException if the cache files cannot be truncated
+   */
+  public void reset() throws IOException {
+    checkHeld();
+    resource.reset();
   }
 
   /** Calls {@code listener} with the new state on progress (each checkpoint) and when downloads end. */

@@ -242,6 +242,35 @@ final class Fetch implements Runnable {
     }
   }
 
+  /**
+   * A conditional request for the cached version {@code current}: null if the origin answers 304, else the
+   * description of what it has now (from a one-byte ranged answer, so a changed resource costs no download here).
+   */
+  static ResourceInfo revalidate(Engine engine, URI source, ResourceInfo current) throws IOException {
+    Request.Builder rb = new Request.Builder().url(source.toString()).header("Accept-Encoding", "identity")
+        .header("Range", "bytes=0-0");
+    engine.config.requestHeaders().forEach(rb::header);
+    if (current.etag() != null) {
+      rb.header("If-None-Match", current.etag());
+    }
+    if (current.lastModified() != null) {
+      rb.header("If-Modified-Since", current.lastModified());
+    }
+    try (Response response = engine.http.newCall(rb.build()).execute()) {
+      if (response.code() == 304) {
+        return null;
+      }
+      if (response.code() == 206) {
+        ContentRange range = ContentRange.parse(response.header("Content-Range"));
+        return ResourceInfo.from(response, range == null ? -1 : range.total(), source.toString());
+      }
+      if (response.code() == 200) {
+        return ResourceInfo.from(response, response.body().contentLength(), source.toString());
+      }
+      throw originError(response);
+    }
+  }
+
   /** The origin answered something that must not be cached or retried (a mismatched 206). */
   static final class RejectedResponseException extends IOException {
     RejectedResponseException(String message) {

@@ -57,6 +57,9 @@ public final class Resource {
   private long uncheckpointedBytes;
   private long lastCheckpointNanos = System.nanoTime();
   private ScheduledFuture<?> idleTimer;
+  private CompletableFuture<Boolean> validation;
+  private int failures;
+  private IOException lastFailure;
 
   Resource(Engine engine, String key, URI source, CacheEntry entry) {
     this.engine = engine;
@@ -129,9 +132,16 @@ public final class Resource {
    * exceptionally with {@link OriginErrorException} or an {@link IOException} if the origin fails.
    */
   public CompletableFuture<ResourceInfo> open(long startHint) {
+    return open(startHint, true);
+  }
+
+  private CompletableFuture<ResourceInfo> open(long startHint, boolean validateIfStale) {
     synchronized (this) {
       touch();
       if (info != null) {
+        if (validateIfStale && (validation != null || isStale())) {
+          return revalidate().thenCompose(unchanged -> open(startHint, false));
+        }
         resumeWholeDownload();
         return CompletableFuture.completedFuture(info);
       }
@@ -143,6 +153,75 @@ public final class Resource {
       }
       return infoFuture;
     }
+  }
+
+  private boolean isStale() {
+    if (!engine.config.validateOutdatedCache() || info == null) {
+      return false;
+    }
+    Long freshUntil = info.freshUntil(validated);
+    return freshUntil != null && System.currentTimeMillis() >= freshUntil;
+  }
+
+  /**
+   * Asks the origin whether the cached version is still current ({@code If-None-Match} / {@code If-Modified-Since}).
+   * Completes with true if it is (304, or same validators); false if the origin has another version, in which case
+   * the cached bytes are dropped. An unreachable origin keeps the cache as it is (completes with true), so offline
+   * playback goes on.
+   */
+  public CompletableFuture<Boolean> revalidate() {
+    ResourceInfo current;
+    synchronized (this) {
+      if (validation != null) {
+        return validation;
+      }
+      if (info == null) {
+        return CompletableFuture.completedFuture(true);
+      }
+      current = info;
+      validation = new CompletableFuture<>();
+    }
+    CompletableFuture<Boolean> result = validation;
+    engine.fetchThreads.execute(() -> {
+      boolean unchanged = true;
+      try {
+        ResourceInfo fresh = Fetch.revalidate(engine, source, current);
+        synchronized (this) {
+          validated = System.currentTimeMillis();
+        }
+        if (fresh != null) {
+          unchanged = !current.isOtherVersion(fresh);
+          learnInfo(null, unchanged ? fresh.withLength(current.length()) : fresh);
+        } else {
+          writeMeta();
+        }
+      } catch (IOException e) {
+        log.warn("cannot revalidate {}: {}; serving the cached copy", source, e.toString());
+      } finally {
+        synchronized (this) {
+          validation = null;
+        }
+        result.complete(unchanged);
+      }
+    });
+    return result;
+  }
+
+  /** Drops every cached byte and what is known of the resource; the next read starts from the origin afresh. */
+  public void reset() throws IOException {
+    List<Runnable> callbacks;
+    synchronized (this) {
+      generation++;
+      written.clear();
+      committed = new RangeSet();
+      fetches.forEach(Fetch::cancel);
+      info = null;
+      infoFuture = new CompletableFuture<>();
+      rangesUnsupported = false;
+      entry.truncate(null);
+      callbacks = wakeEnded();
+    }
+    callbacks.forEach(Runnable::run);
   }
 
   /** Like {@link #open} but, for a resource never seen, asks the origin with HEAD instead of downloading. */
@@ -166,6 +245,11 @@ public final class Resource {
     return result;
   }
 
+  /** How many downloads of this resource failed so far; readers note it when they start. */
+  public synchronized int failures() {
+    return failures;
+  }
+
   /** Number of bytes present from {@code position} on without a gap (0 if {@code position} is missing). */
   public synchronized long available(long position) {
     return written.contiguousEnd(position) - position;
@@ -179,16 +263,23 @@ public final class Resource {
   /**
    * Calls {@code wake} once {@code position} is present, the end is known to lie at or before it, the resource
    * changed (generation is no longer {@code expectedGeneration}) or the download that would bring it failed
-   * (with the failure). Makes sure a download will reach {@code position}. {@code wake} runs on a download
+   * (with the failure), or a download failed after the reader saw {@code failuresSeen} failures (see
+   * {@link #failures()}) and none is running for {@code position}. Makes sure a download will reach
+   * {@code position}. {@code wake} runs on a download
    * thread or the caller's thread, outside any lock, at most once.
    */
-  public void await(long position, int expectedGeneration, Consumer<IOException> wake) {
+  public void await(long position, int expectedGeneration, int failuresSeen, Consumer<IOException> wake) {
     IOException failure = null;
     boolean now;
     synchronized (this) {
       touch();
       if (expectedGeneration != generation) {
         failure = new IOException("resource changed at the origin");
+        now = true;
+      } else if (failures != failuresSeen && lastFailure != null && !written.contains(position)
+          && !coveredByRunning(position)) {
+        // A download failed since this reader began: it gets the failure rather than a fresh attempt.
+        failure = lastFailure;
         now = true;
       } else {
         now = written.contains(position) || (info != null && info.lengthKnown() && position >= info.length());
@@ -497,6 +588,8 @@ public final class Resource {
     synchronized (this) {
       fetches.remove(fetch);
       if (failure != null && fetch.generation() == generation) {
+        failures++;
+        lastFailure = failure;
         if (info == null) {
           infoFuture.completeExceptionally(failure);
         } else {
@@ -561,7 +654,7 @@ public final class Resource {
     boolean complete = length != null && ranges.covers(0, length);
     return new EntryMeta(EntryMeta.FORMAT_VERSION, key, source.toString(), info.finalUrl(), length,
         info.contentType(), info.etag(), info.lastModified(), info.headers(), ranges.toList(), complete, created,
-        lastAccess, validated, null);
+        lastAccess, validated, info.freshUntil(validated));
   }
 
   /** Drops all bytes of the old version; readers of it are woken and see the generation change. */
@@ -597,7 +690,7 @@ public final class Resource {
     List<Runnable> callbacks = new ArrayList<>();
     for (Iterator<Waiter> it = waiters.iterator(); it.hasNext(); ) {
       Waiter w = it.next();
-      boolean atEnd = info.lengthKnown() && w.position >= info.length();
+      boolean atEnd = info != null && info.lengthKnown() && w.position >= info.length();
       if (atEnd || w.generation != generation) {
         it.remove();
         IOException failure = w.generation != generation ? new IOException("resource changed at the origin") : null;

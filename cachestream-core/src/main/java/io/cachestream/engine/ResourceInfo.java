@@ -1,5 +1,8 @@
 package io.cachestream.engine;
 
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -54,6 +57,38 @@ public record ResourceInfo(long length, Map<String, String> headers, String fina
     return length >= 0;
   }
 
+  /**
+   * Until when (epoch millis) a response received at {@code receivedAt} is fresh: {@code Cache-Control} max-age
+   * (no-cache and no-store make it stale at once), else {@code Expires}; null when the origin said neither.
+   */
+  Long freshUntil(long receivedAt) {
+    String cacheControl = headers.get("cache-control");
+    if (cacheControl != null) {
+      for (String directive : cacheControl.toLowerCase(Locale.ROOT).split(",")) {
+        String d = directive.trim();
+        if (d.equals("no-cache") || d.equals("no-store")) {
+          return receivedAt;
+        }
+        if (d.startsWith("max-age=")) {
+          try {
+            return receivedAt + Math.max(0, Long.parseLong(d.substring(8).replace("\"", ""))) * 1000;
+          } catch (NumberFormatException e) {
+            return receivedAt;
+          }
+        }
+      }
+    }
+    String expires = headers.get("expires");
+    if (expires != null) {
+      try {
+        return ZonedDateTime.parse(expires.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
+      } catch (DateTimeParseException e) {
+        return receivedAt; // an invalid Expires means already expired (RFC 9111)
+      }
+    }
+    return null;
+  }
+
   ResourceInfo withLength(long newLength) {
     return new ResourceInfo(newLength, headers, finalUrl);
   }
@@ -79,10 +114,6 @@ public record ResourceInfo(long length, Map<String, String> headers, String fina
       return !lastModified().equals(fresh.lastModified());
     }
     return lengthKnown() && fresh.lengthKnown() && length != fresh.length;
-  }
-
-  static String lower(String name) {
-    return name.toLowerCase(Locale.ROOT);
   }
 
   @Override

@@ -41,6 +41,7 @@ final class ResourceExchange {
   private final boolean head;
   private final Runnable whenDone;
   private int generation;
+  private int failuresSeen;
   private long position;
   /** Exclusive end of the body, or -1 while unknown (a chunked response until the origin's body ends). */
   private long end;
@@ -78,9 +79,10 @@ final class ResourceExchange {
       return;
     }
     generation = resource.generation();
+    failuresSeen = resource.failures();
     if (!info.lengthKnown() && range.isSingle() && !ignoreRange(info)) {
       // A range of a body of unknown length is answered once the length is known.
-      resource.await(Long.MAX_VALUE, generation,
+      resource.await(Long.MAX_VALUE, generation, failuresSeen,
           failure -> ctx.executor().execute(() -> {
             if (failure != null) {
               sendError(failure);
@@ -199,7 +201,7 @@ final class ResourceExchange {
           });
       return;
     }
-    resource.await(position, generation, failure -> ctx.executor().execute(() -> {
+    resource.await(position, generation, failuresSeen, failure -> ctx.executor().execute(() -> {
       if (failure != null) {
         abort(); // the body stays short: never padded, never guessed
       } else {

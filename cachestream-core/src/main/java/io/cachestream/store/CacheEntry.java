@@ -76,9 +76,13 @@ public final class CacheEntry implements Closeable {
     AtomicFiles.write(metaPath(), CacheStore.JSON.writeValueAsBytes(meta));
   }
 
-  /** Drops every byte: meta first (so nothing is claimed), then the data. */
+  /** Drops every byte: meta first (so nothing is claimed), then the data; {@code emptyMeta} null removes meta. */
   public void truncate(EntryMeta emptyMeta) throws IOException {
-    writeMeta(emptyMeta);
+    if (emptyMeta == null) {
+      java.nio.file.Files.deleteIfExists(metaPath());
+    } else {
+      writeMeta(emptyMeta);
+    }
     channel.truncate(0);
   }
 
