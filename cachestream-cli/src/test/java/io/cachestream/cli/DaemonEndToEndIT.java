@@ -163,6 +163,43 @@ class DaemonEndToEndIT {
     assertThat(own.terminate()).isZero();
   }
 
+  @Test
+  void resumesAfterRepeatedCrashesWithoutRefetchingCheckpointedBytes() throws Exception {
+    Path cache = tmp.resolve("cache-crash");
+    String url = nginx.url("/slower/crash.bin");
+    Files.copy(nginx.www.resolve("big.bin"), nginx.www.resolve("crash.bin"));
+    long size = Files.size(nginx.www.resolve("crash.bin"));
+    Random random = new Random(1);
+    int crashes = 20;
+    for (int i = 0; i < crashes; i++) {
+      Daemon victim = Daemon.start(cache);
+      Process reader = new ProcessBuilder("curl", "-s", "-o", "/dev/null", victim.proxyUrl(url)).start();
+      NginxOrigin.sleep(100 + random.nextInt(400));
+      victim.kill();
+      reader.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    try (Daemon survivor = Daemon.start(cache)) {
+      Curl full = curl(survivor.proxyUrl(url), "");
+      assertThat(full.status).isEqualTo(200);
+      assertThat(sha256(full.body)).isEqualTo(sha256(nginx.www.resolve("crash.bin")));
+    }
+    long checkpointBytes = 4L << 20;
+    long sent = awaitLogged("/slower/crash.bin", size);
+    assertThat(sent).isLessThanOrEqualTo(size + crashes * checkpointBytes);
+  }
+
+  @Test
+  void aCacheDirThatCannotBeCreatedIsAClearErrorAndANonZeroExit() throws Exception {
+    Path file = Files.writeString(tmp.resolve("plain-file"), "not a directory");
+    Process p = new ProcessBuilder(Daemon.REPO.resolve("bin/cachestream").toString(), "serve", "--port", "0",
+        "--cache-dir", file.resolve("cache").toString()).start();
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isNotZero();
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(err).startsWith("cachestream: cannot create cache dir").doesNotContain("Exception");
+    assertThat(err.lines()).hasSize(1);
+  }
+
   private long awaitLogged(String uri, long atLeast) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     long sent = nginx.bytesSent(uri);
@@ -210,9 +247,12 @@ class DaemonEndToEndIT {
   }
 
   static String sha256(Path file) throws IOException {
+    return sha256(Files.readAllBytes(file));
+  }
+
+  static String sha256(byte[] bytes) {
     try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      return HexFormat.of().formatHex(md.digest(Files.readAllBytes(file)));
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new AssertionError(e);
     }

@@ -11,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A real nginx serving {@code www/} on a free loopback port, in the foreground as the current user, with an access
- * log of body bytes sent per request; {@code /slow/} is the same files rate-limited.
+ * log of body bytes sent per request; {@code /slow/} and {@code /slower/} are the same files rate-limited to 8 and
+ * 2 MB/s.
  */
 final class NginxOrigin implements AutoCloseable {
   final Path root;
@@ -43,6 +44,7 @@ final class NginxOrigin implements AutoCloseable {
             listen 127.0.0.1:%2$d;
             root %1$s/www;
             location /slow/ { alias %1$s/www/; limit_rate 8m; }
+            location /slower/ { alias %1$s/www/; limit_rate 2m; }
           }
         }
         """.formatted(root, port);
