@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -186,6 +187,37 @@ class DaemonEndToEndIT {
     long checkpointBytes = 4L << 20;
     long sent = awaitLogged("/slower/crash.bin", size);
     assertThat(sent).isLessThanOrEqualTo(size + crashes * checkpointBytes);
+  }
+
+  @Test
+  void aFullCacheDiskKeepsClientsStreamingFromTheOriginWithConsistentMeta() throws Exception {
+    Path mount = Files.createDirectories(tmp.resolve("small-disk"));
+    Assumptions.assumeTrue(run(10, "id", "-u").trim().equals("0"), "mounting a small tmpfs needs root (CI is root)");
+    run(10, "mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", mount.toString());
+    try (Daemon small = Daemon.start(mount.resolve("cache"))) {
+      String url = small.proxyUrl(nginx.url("/slow/big.bin"));
+      String expected = sha256(nginx.www.resolve("big.bin"));
+      assertThat(sha256(curl(url, "").body)).isEqualTo(expected);
+      assertThat(sha256(curl(url, "").body)).isEqualTo(expected);
+      assertThat(small.stderr.toString().lines().filter(l -> l.contains("cannot store"))).hasSize(1);
+      assertThat(small.terminate()).isZero();
+      // Meta claims only bytes that are really in the data file, and they are the origin's bytes.
+      try (var metas = Files.walk(mount.resolve("cache/entries"))) {
+        for (Path meta : metas.filter(p -> p.getFileName().toString().equals("meta.json")).toList()) {
+          var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(meta.toFile());
+          byte[] data = Files.readAllBytes(meta.resolveSibling("data"));
+          byte[] origin = Files.readAllBytes(nginx.www.resolve("big.bin"));
+          for (var range : json.get("ranges")) {
+            int start = range.get(0).asInt();
+            int end = range.get(1).asInt();
+            assertThat(end).isLessThanOrEqualTo(data.length);
+            assertThat(java.util.Arrays.equals(data, start, end, origin, start, end)).isTrue();
+          }
+        }
+      }
+    } finally {
+      new ProcessBuilder("umount", "-l", mount.toString()).start().waitFor(10, TimeUnit.SECONDS);
+    }
   }
 
   @Test

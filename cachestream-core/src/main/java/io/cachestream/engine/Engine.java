@@ -60,6 +60,11 @@ public final class Engine implements Closeable {
     };
   }
 
+  /** Threads for blocking work on behalf of readers (pass-through streams). */
+  public java.util.concurrent.Executor blockingWork() {
+    return fetchThreads;
+  }
+
   public CacheConfig config() {
     return config;
   }

@@ -271,6 +271,39 @@ final class Fetch implements Runnable {
     }
   }
 
+  /**
+   * A request for {@code [from, end)} read by one reader without caching; a 200 (Range ignored) is skipped to
+   * {@code from}.
+   */
+  static DirectStream direct(Engine engine, URI source, long from, long end, String validator) throws IOException {
+    Request.Builder rb = new Request.Builder().url(source.toString()).header("Accept-Encoding", "identity")
+        .header("Range", "bytes=" + from + "-" + (end > 0 ? String.valueOf(end - 1) : ""));
+    engine.config.requestHeaders().forEach(rb::header);
+    if (validator != null) {
+      rb.header("If-Range", validator);
+    }
+    Response response = engine.http.newCall(rb.build()).execute();
+    try {
+      BufferedSource body = response.body().source();
+      if (response.code() == 206) {
+        ContentRange range = ContentRange.parse(response.header("Content-Range"));
+        if (range == null || range.first() != from) {
+          throw new RejectedResponseException("origin answered Range bytes=" + from + "- with Content-Range "
+              + response.header("Content-Range"));
+        }
+      } else if (response.code() == 200 && (validator == null || validator.equals(response.header("ETag"))
+          || validator.equals(response.header("Last-Modified")))) {
+        body.skip(from);
+      } else {
+        throw originError(response);
+      }
+      return new DirectStream(response, body);
+    } catch (IOException | RuntimeException e) {
+      response.close();
+      throw e;
+    }
+  }
+
   /** The origin answered something that must not be cached or retried (a mismatched 206). */
   static final class RejectedResponseException extends IOException {
     RejectedResponseException(String message) {

@@ -60,6 +60,7 @@ public final class Resource {
   private CompletableFuture<Boolean> validation;
   private int failures;
   private IOException lastFailure;
+  private StorageFailedException storageFailure;
 
   Resource(Engine engine, String key, URI source, CacheEntry entry) {
     this.engine = engine;
@@ -276,6 +277,9 @@ public final class Resource {
       if (expectedGeneration != generation) {
         failure = new IOException("resource changed at the origin");
         now = true;
+      } else if (storageFailure != null && !written.contains(position)) {
+        failure = storageFailure;
+        now = true;
       } else if (failures != failuresSeen && lastFailure != null && !written.contains(position)
           && !coveredByRunning(position)) {
         // A download failed since this reader began: it gets the failure rather than a fresh attempt.
@@ -406,7 +410,7 @@ public final class Resource {
   /** While held and not paused, keeps one download running over the first missing byte. */
   private void resumeWholeDownload() {
     if (paused || disposed || holders == 0 || engine.config.readAhead() != null || !fetches.isEmpty()
-        || info == null) {
+        || info == null || storageFailure != null) {
       return;
     }
     long end = info.lengthKnown() ? info.length() : Long.MAX_VALUE;
@@ -418,7 +422,7 @@ public final class Resource {
 
   /** Starts a download for {@code position} unless a running one will reach it soon enough. */
   private void ensureCoverage(long position) {
-    if (disposed) {
+    if (disposed || storageFailure != null) {
       return;
     }
     if (info != null && !info.lengthKnown()) {
@@ -480,8 +484,42 @@ public final class Resource {
       infoFuture.complete(fresh);
       callbacks = wakeEnded();
     }
-    writeMeta();
+    try {
+      writeMeta();
+    } catch (IOException e) {
+      storageFailed(e);
+    }
     callbacks.forEach(Runnable::run);
+  }
+
+  /**
+   * The cache cannot take this resource's bytes: stop downloading into it (meta keeps claiming only what was
+   * checkpointed) and send every reader waiting for a missing byte straight to the origin.
+   */
+  private void storageFailed(IOException cause) {
+    List<Runnable> callbacks = new ArrayList<>();
+    synchronized (this) {
+      if (storageFailure != null) {
+        return;
+      }
+      storageFailure = new StorageFailedException(cause);
+      fetches.forEach(Fetch::cancel);
+      for (Waiter w : waiters) {
+        callbacks.add(() -> w.wake.accept(storageFailure));
+      }
+      waiters.clear();
+    }
+    log.warn("cannot store {} in the cache ({}): streaming it from the origin without caching", source,
+        cause.getMessage());
+    callbacks.forEach(Runnable::run);
+  }
+
+  /**
+   * Opens the resource at {@code from} straight from the origin, bypassing the cache, up to {@code end}
+   * (exclusive; -1 for the end of the body).
+   */
+  public DirectStream openDirect(long from, long end) throws IOException {
+    return Fetch.direct(engine, source, from, end, ifRangeValidator());
   }
 
   /** The origin ignores Range: one download from byte 0 will bring everything, so no splits. */
@@ -541,7 +579,12 @@ public final class Resource {
     ByteBuffer slice = buf.duplicate();
     slice.position(buf.position() + (int) (keepFrom - offset));
     slice.limit(buf.position() + (int) (keepTo - offset));
-    entry.write(slice, keepFrom);
+    try {
+      entry.write(slice, keepFrom);
+    } catch (IOException e) {
+      storageFailed(e);
+      return false;
+    }
     List<Runnable> callbacks;
     boolean checkpointDue;
     synchronized (this) {
@@ -632,7 +675,7 @@ public final class Resource {
           committed = meta.rangeSet();
         }
       } catch (IOException e) {
-        log.warn("checkpoint of {} failed: {}", entry.dir(), e.toString());
+        storageFailed(e);
       }
     }
     notifyListeners();

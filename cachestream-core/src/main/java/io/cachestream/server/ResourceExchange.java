@@ -1,9 +1,12 @@
 package io.cachestream.server;
 
 import io.cachestream.CacheConfig;
+import io.cachestream.engine.DirectStream;
 import io.cachestream.engine.OriginErrorException;
 import io.cachestream.engine.Resource;
 import io.cachestream.engine.ResourceInfo;
+import io.cachestream.engine.StorageFailedException;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -31,6 +34,7 @@ import java.util.concurrent.CompletionException;
 final class ResourceExchange {
   /** Largest single region write; one in flight per connection. */
   private static final long MAX_REGION = 4L << 20;
+  private static final int PASS_THROUGH_CHUNK = 64 * 1024;
 
   private final ChannelHandlerContext ctx;
   private final CacheConfig config;
@@ -40,6 +44,7 @@ final class ResourceExchange {
   private final boolean keepAlive;
   private final boolean head;
   private final Runnable whenDone;
+  private final java.util.concurrent.Executor blockingWork;
   private int generation;
   private int failuresSeen;
   private long position;
@@ -48,8 +53,9 @@ final class ResourceExchange {
   private boolean finished;
 
   ResourceExchange(ChannelHandlerContext ctx, CacheConfig config, Resource resource, FullHttpRequest request,
-      boolean keepAlive, boolean head, Runnable whenDone) {
+      boolean keepAlive, boolean head, java.util.concurrent.Executor blockingWork, Runnable whenDone) {
     this.ctx = ctx;
+    this.blockingWork = blockingWork;
     this.config = config;
     this.resource = resource;
     this.range = ByteRangeRequest.parse(request.headers().get(HttpHeaderNames.RANGE));
@@ -202,12 +208,48 @@ final class ResourceExchange {
       return;
     }
     resource.await(position, generation, failuresSeen, failure -> ctx.executor().execute(() -> {
-      if (failure != null) {
+      if (failure instanceof StorageFailedException) {
+        passThrough(bodyEnd);
+      } else if (failure != null) {
         abort(); // the body stays short: never padded, never guessed
       } else {
         pump();
       }
     }));
+  }
+
+  /**
+   * The cache cannot store this resource: the rest of the body comes straight from the origin, one chunk in
+   * flight at a time (a download thread blocks on each write, so memory stays bounded).
+   */
+  private void passThrough(long bodyEnd) {
+    if (finished) {
+      return;
+    }
+    long from = position;
+    blockingWork.execute(() -> {
+      try (DirectStream direct = resource.openDirect(from, bodyEnd)) {
+        byte[] chunk = new byte[PASS_THROUGH_CHUNK];
+        int n;
+        while ((n = direct.read(chunk)) >= 0) {
+          ByteBuf buf = ctx.alloc().buffer(n).writeBytes(chunk, 0, n);
+          if (!ctx.writeAndFlush(buf).awaitUninterruptibly().isSuccess()) {
+            ctx.executor().execute(this::abort);
+            return;
+          }
+          position += n;
+        }
+        ctx.executor().execute(() -> {
+          if (bodyEnd >= 0 && position < bodyEnd) {
+            abort();
+          } else if (!finished) {
+            ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterLast);
+          }
+        });
+      } catch (IOException | RuntimeException e) {
+        ctx.executor().execute(this::abort);
+      }
+    });
   }
 
   private void afterLast(io.netty.util.concurrent.Future<? super Void> f) {

@@ -96,8 +96,9 @@ public final class CacheStore implements Closeable {
   /** Opens the entry of {@code key}, creating its directory; a meta that fails its checks is dropped (logged). */
   public CacheEntry openEntry(String key) throws IOException {
     Path entryDir = entryDir(key);
+    EntryMeta meta = readValidMeta(key, entryDir).orElse(null); // may delete a broken entry's directory
     Files.createDirectories(entryDir);
-    return new CacheEntry(key, entryDir, readValidMeta(key, entryDir).orElse(null));
+    return new CacheEntry(key, entryDir, meta);
   }
 
   /** The meta of {@code key} if it exists and passes its checks. */
