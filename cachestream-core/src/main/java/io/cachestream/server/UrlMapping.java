@@ -18,8 +18,10 @@ public final class UrlMapping {
     String path = source.getRawPath() == null || source.getRawPath().isEmpty() ? "/" : source.getRawPath();
     String query = source.getRawQuery() == null ? "" : "?" + source.getRawQuery();
     String trimmedBase = base.endsWith("/") ? base.substring(0, base.length() - 1) : base;
+    // Brackets may not stand in a URI path: an IPv6 authority travels percent-encoded and is decoded back.
+    String authority = source.getRawAuthority().replace("[", "%5B").replace("]", "%5D");
     return URI.create(trimmedBase + "/" + source.getScheme().toLowerCase(Locale.ROOT) + "/"
-        + source.getRawAuthority() + path + query);
+        + authority + path + query);
   }
 
   /**
@@ -43,6 +45,9 @@ public final class UrlMapping {
     }
     if (source.getRawUserInfo() != null) {
       throw new IllegalArgumentException("source URI must not carry user info: " + source);
+    }
+    if (source.getPort() == 0 || source.getPort() > 65535 || source.getRawAuthority().endsWith(":")) {
+      throw new IllegalArgumentException("source URI port must be 1-65535: " + source);
     }
   }
 
@@ -71,6 +76,9 @@ public final class UrlMapping {
     int authorityEnd = path.indexOf('/', schemeEnd + 1);
     String authority = authorityEnd < 0 ? path.substring(schemeEnd + 1) : path.substring(schemeEnd + 1, authorityEnd);
     String rest = authorityEnd < 0 ? "/" : path.substring(authorityEnd);
+    if (authority.regionMatches(true, 0, "%5B", 0, 3)) {
+      authority = authority.replaceFirst("(?i)^%5B", "[").replaceFirst("(?i)%5D", "]");
+    }
     checkAuthority(authority);
     checkChars(rest, false);
     checkNoDotSegments(rest);
