@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -34,7 +35,11 @@ public final class Engine implements Closeable {
   final ExecutorService fetchThreads;
   final ScheduledExecutorService timers;
   private final Map<String, Resource> resources = new HashMap<>();
+  private final Map<String, Semaphore> hostPermits = new java.util.concurrent.ConcurrentHashMap<>();
   private boolean closed;
+  final CacheIndex index = new CacheIndex();
+  private final java.util.concurrent.atomic.AtomicBoolean evictionScheduled =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   public Engine(CacheConfig config, CacheStore store) {
     this.config = config;
@@ -49,6 +54,74 @@ public final class Engine implements Closeable {
         .followSslRedirects(true)
         .retryOnConnectionFailure(true)
         .build();
+    // Sizes of the entries on disk, for the budget: read in the background so that start-up stays instant.
+    timers.execute(() -> {
+      for (var meta : store.listMetas()) {
+        index.discovered(meta.key(), meta.lastAccess(), meta.cachedBytes());
+      }
+      bytesStored();
+    });
+  }
+
+  /** Called as bytes are stored; schedules eviction (never on the caller's thread) when over the budget. */
+  void bytesStored() {
+    Long max = config.maxCacheBytes();
+    if (max != null && index.totalBytes() > max && evictionScheduled.compareAndSet(false, true)) {
+      timers.execute(this::evict);
+    }
+  }
+
+  /** Deletes least recently used entries that nobody holds until the cache fits its budget. */
+  private void evict() {
+    evictionScheduled.set(false);
+    Long max = config.maxCacheBytes();
+    if (max == null) {
+      return;
+    }
+    for (String key : index.leastRecentlyUsedFirst()) {
+      if (index.totalBytes() <= max) {
+        return;
+      }
+      long bytes = index.bytesOf(key);
+      synchronized (resources) {
+        Resource live = resources.get(key);
+        if (live != null) {
+          if (!live.isIdle()) {
+            continue; // in use: never evicted
+          }
+          resources.remove(key);
+          live.dispose();
+        }
+        try {
+          store.delete(key);
+          index.remove(key);
+          log.info("evicted a cache entry of {} bytes to stay within maxCacheBytes {}", bytes, max);
+        } catch (IOException e) {
+          log.warn("cannot evict {}: {}", store.entryDir(key), e.toString());
+        }
+      }
+    }
+  }
+
+  /**
+   * Deletes the entry of {@code key} unless it is in use; returns false if it is.
+   *
+   * @throws IOException if its files cannot be deleted
+   */
+  public boolean deleteIfIdle(String key) throws IOException {
+    synchronized (resources) {
+      Resource live = resources.get(key);
+      if (live != null) {
+        if (!live.isIdle()) {
+          return false;
+        }
+        resources.remove(key);
+        live.dispose();
+      }
+      store.delete(key);
+      index.remove(key);
+      return true;
+    }
   }
 
   static ThreadFactory daemonThreads(String prefix) {
@@ -58,6 +131,18 @@ public final class Engine implements Closeable {
       t.setDaemon(true);
       return t;
     };
+  }
+
+  /** The connections one origin host may have open at once ({@link CacheConfig#maxConnectionsPerHost()}). */
+  Semaphore hostPermits(URI source) {
+    String host = source.getHost() + ":" + source.getPort();
+    return hostPermits.computeIfAbsent(host, h -> new Semaphore(config.maxConnectionsPerHost(), true));
+  }
+
+  /** The upstream client for {@code settings}: the shared one, or a view of it with another read timeout. */
+  OkHttpClient httpFor(CacheConfig settings) {
+    return settings.readTimeout().equals(config.readTimeout()) ? http
+        : http.newBuilder().readTimeout(settings.readTimeout()).build();
   }
 
   /** Threads for blocking work on behalf of readers (pass-through streams). */
@@ -93,6 +178,7 @@ public final class Engine implements Closeable {
         resources.put(key, resource);
       }
       resource.hold();
+      index.touch(key, System.currentTimeMillis());
       return resource;
     }
   }

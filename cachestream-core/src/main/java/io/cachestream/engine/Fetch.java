@@ -4,8 +4,8 @@ import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import okhttp3.Call;
 import okhttp3.Request;
@@ -14,9 +14,11 @@ import okhttp3.ResponseBody;
 import okio.BufferedSource;
 
 /**
- * One upstream transfer into a resource: {@code GET} with {@code Range: bytes=start-}, written sequentially until
- * the resource says stop (present bytes reached, nobody needs it) or the body ends. A body cut off mid-way is
- * resumed from where it stopped, with {@code If-Range}, up to the configured number of attempts.
+ * One download into a resource: {@code GET} with {@code Range: bytes=start-} (or, when bounded by a partial preload
+ * or by readers' read-ahead, {@code bytes=start-end} requests one after another), written sequentially until the
+ * resource says stop (present bytes reached, nobody needs more) or the body ends. A body cut off mid-way is resumed
+ * from where it stopped, with {@code If-Range}, up to the configured number of attempts. Holds a per-host permit
+ * while a request is open.
  */
 final class Fetch implements Runnable {
   static final int MAX_ERROR_BODY = 1 << 20;
@@ -31,12 +33,19 @@ final class Fetch implements Runnable {
   private volatile boolean cancelled;
   private volatile Call call;
 
-  Fetch(Engine engine, Resource resource, long start, int generation) {
+  /** Exclusive end this download never passes (a partial preload), or {@code Long.MAX_VALUE}. */
+  private final long fixedEnd;
+  /** True when readers' demand bounds it (bounded read-ahead); false for whole-file and preload downloads. */
+  private final boolean demandDriven;
+
+  Fetch(Engine engine, Resource resource, long start, int generation, long fixedEnd, boolean demandDriven) {
     this.engine = engine;
     this.resource = resource;
     this.start = start;
     this.position = start;
     this.generation = generation;
+    this.fixedEnd = fixedEnd;
+    this.demandDriven = demandDriven;
   }
 
   long start() {
@@ -45,6 +54,14 @@ final class Fetch implements Runnable {
 
   long position() {
     return position;
+  }
+
+  long fixedEnd() {
+    return fixedEnd;
+  }
+
+  boolean demandDriven() {
+    return demandDriven;
   }
 
   int generation() {
@@ -76,15 +93,35 @@ final class Fetch implements Runnable {
     }
   }
 
+  /** How one request ended. */
+  private enum Outcome { STOPPED, REACHED_TARGET, AT_END }
+
   @Override
   public void run() {
     IOException failure = null;
+    Semaphore hostPermits = engine.hostPermits(resource.source());
     try {
       int failures = 0;
       while (!cancelled) {
+        long target = resource.targetOf(this);
+        if (target <= position && resource.currentInfo() != null) {
+          if (!resource.awaitDemand(this)) {
+            break;
+          }
+          continue;
+        }
         try {
-          transfer();
-          break;
+          Outcome outcome;
+          hostPermits.acquire();
+          try {
+            outcome = transfer(target);
+          } finally {
+            hostPermits.release();
+          }
+          failures = 0;
+          if (outcome != Outcome.REACHED_TARGET) {
+            break;
+          }
         } catch (OriginErrorException | RejectedResponseException e) {
           failure = e;
           break;
@@ -93,7 +130,7 @@ final class Fetch implements Runnable {
             break;
           }
           // A resource the origin never described gets no retries: the client is waiting for an answer.
-          if (resource.currentInfo() == null || ++failures > engine.config.retryAttempts()) {
+          if (resource.currentInfo() == null || ++failures > resource.settings().retryAttempts()) {
             failure = e;
             break;
           }
@@ -102,6 +139,8 @@ final class Fetch implements Runnable {
           }
         }
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
       failure = new IOException(e.toString(), e);
     } finally {
@@ -121,20 +160,22 @@ final class Fetch implements Runnable {
     }
   }
 
-  /** One request; returns normally when done or told to stop. */
-  private void transfer() throws IOException {
+  /** One request for {@code [position, target)} ({@code target} {@code Long.MAX_VALUE}: to the end). */
+  private Outcome transfer(long target) throws IOException {
     boolean ranged = !resource.rangesUnsupported();
     long from = position;
-    Request.Builder rb = new Request.Builder().url(source().toString()).header("Accept-Encoding", "identity");
-    engine.config.requestHeaders().forEach(rb::header);
+    long length = resource.length();
+    // Bounded only when something short of the end is wanted; otherwise the open form, which every origin knows.
+    boolean bounded = target != Long.MAX_VALUE && (length < 0 || target < length);
+    Request.Builder rb = request(resource.settings(), resource.source());
     if (ranged) {
-      rb.header("Range", "bytes=" + from + "-");
+      rb.header("Range", "bytes=" + from + "-" + (bounded ? String.valueOf(target - 1) : ""));
       String validator = resource.ifRangeValidator();
       if (validator != null) {
         rb.header("If-Range", validator);
       }
     }
-    Call c = engine.http.newCall(rb.build());
+    Call c = engine.httpFor(resource.settings()).newCall(rb.build());
     call = c;
     if (cancelled) {
       c.cancel();
@@ -147,7 +188,7 @@ final class Fetch implements Runnable {
       if (response.code() == 206 && ranged) {
         ContentRange range = ContentRange.parse(response.header("Content-Range"));
         long knownLength = known == null ? -1 : known.length();
-        if (range == null || range.first() != from
+        if (range == null || range.first() != from || (bounded && range.last() > target - 1)
             || (knownLength >= 0 && range.total() >= 0 && range.total() != knownLength)) {
           throw new RejectedResponseException("origin answered Range bytes=" + from + "- with Content-Range "
               + response.header("Content-Range"));
@@ -159,36 +200,39 @@ final class Fetch implements Runnable {
         long length = body.contentLength();
         ResourceInfo fresh = ResourceInfo.from(response, length, source().toString());
         boolean changed = known != null && known.isOtherVersion(fresh);
-        if (from > 0 && !changed) {
+        if ((from > 0 || bounded) && !changed) {
           resource.markRangesUnsupported(); // Range ignored: read from 0, skip what is present, cache the rest
         }
         resource.learnInfo(this, fresh); // drops the old bytes when the version changed
         streamOffset = 0;
         wholeBody = true;
       } else if (response.code() == 416 && known != null && known.lengthKnown() && from >= known.length()) {
-        return;
+        return Outcome.AT_END;
       } else if (response.code() == 416 && known == null && from > 0) {
         // The first byte asked for lies beyond the end: learn the resource from its start instead.
         response.close();
         start = 0;
         position = 0;
-        transfer();
-        return;
+        return transfer(resource.targetOf(this));
       } else {
         throw originError(response);
       }
-      copy(body.source(), streamOffset, wholeBody);
+      return copy(body.source(), streamOffset, wholeBody, ranged && bounded);
     }
   }
 
-  private void copy(BufferedSource source, long offset, boolean wholeBody) throws IOException {
+  private Outcome copy(BufferedSource source, long offset, boolean wholeBody, boolean bounded) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(CHUNK);
     while (!cancelled) {
       buf.clear();
       int n = source.read(buf);
       if (n < 0) {
+        if (bounded && !wholeBody) {
+          long length = resource.length();
+          return length >= 0 && offset >= length ? Outcome.AT_END : Outcome.REACHED_TARGET;
+        }
         resource.reachedEnd(this, offset);
-        return;
+        return Outcome.AT_END;
       }
       buf.flip();
       boolean goOn = resource.accept(this, buf, offset, wholeBody);
@@ -197,12 +241,17 @@ final class Fetch implements Runnable {
         position = offset;
       }
       if (!goOn) {
-        return;
+        return Outcome.STOPPED;
       }
     }
-    if (cancelled) {
-      throw new InterruptedIOException("cancelled");
-    }
+    throw new InterruptedIOException("cancelled");
+  }
+
+  /** A request of {@code source} with identity encoding and the configured headers. */
+  static Request.Builder request(io.cachestream.CacheConfig settings, URI source) {
+    Request.Builder rb = new Request.Builder().url(source.toString()).header("Accept-Encoding", "identity");
+    settings.requestHeaders().forEach(rb::header);
+    return rb;
   }
 
   private URI source() {
@@ -220,12 +269,9 @@ final class Fetch implements Runnable {
   }
 
   /** A {@code HEAD} to the origin, for a HEAD from a client of a resource never seen. */
-  static ResourceInfo head(Engine engine, URI source) throws IOException {
-    Request.Builder rb = new Request.Builder().url(source.toString()).head().header("Accept-Encoding", "identity");
-    for (Map.Entry<String, String> h : engine.config.requestHeaders().entrySet()) {
-      rb.header(h.getKey(), h.getValue());
-    }
-    try (Response response = engine.http.newCall(rb.build()).execute()) {
+  static ResourceInfo head(Engine engine, io.cachestream.CacheConfig settings, URI source) throws IOException {
+    Request.Builder rb = request(settings, source).head();
+    try (Response response = engine.httpFor(settings).newCall(rb.build()).execute()) {
       if (response.code() != 200) {
         throw new OriginErrorException(response.code(), response.header("Content-Type"), new byte[0]);
       }
@@ -246,17 +292,16 @@ final class Fetch implements Runnable {
    * A conditional request for the cached version {@code current}: null if the origin answers 304, else the
    * description of what it has now (from a one-byte ranged answer, so a changed resource costs no download here).
    */
-  static ResourceInfo revalidate(Engine engine, URI source, ResourceInfo current) throws IOException {
-    Request.Builder rb = new Request.Builder().url(source.toString()).header("Accept-Encoding", "identity")
-        .header("Range", "bytes=0-0");
-    engine.config.requestHeaders().forEach(rb::header);
+  static ResourceInfo revalidate(Engine engine, io.cachestream.CacheConfig settings, URI source,
+      ResourceInfo current) throws IOException {
+    Request.Builder rb = request(settings, source).header("Range", "bytes=0-0");
     if (current.etag() != null) {
       rb.header("If-None-Match", current.etag());
     }
     if (current.lastModified() != null) {
       rb.header("If-Modified-Since", current.lastModified());
     }
-    try (Response response = engine.http.newCall(rb.build()).execute()) {
+    try (Response response = engine.httpFor(settings).newCall(rb.build()).execute()) {
       if (response.code() == 304) {
         return null;
       }
@@ -275,14 +320,14 @@ final class Fetch implements Runnable {
    * A request for {@code [from, end)} read by one reader without caching; a 200 (Range ignored) is skipped to
    * {@code from}.
    */
-  static DirectStream direct(Engine engine, URI source, long from, long end, String validator) throws IOException {
-    Request.Builder rb = new Request.Builder().url(source.toString()).header("Accept-Encoding", "identity")
+  static DirectStream direct(Engine engine, io.cachestream.CacheConfig settings, URI source, long from, long end,
+      String validator) throws IOException {
+    Request.Builder rb = request(settings, source)
         .header("Range", "bytes=" + from + "-" + (end > 0 ? String.valueOf(end - 1) : ""));
-    engine.config.requestHeaders().forEach(rb::header);
     if (validator != null) {
       rb.header("If-Range", validator);
     }
-    Response response = engine.http.newCall(rb.build()).execute();
+    Response response = engine.httpFor(settings).newCall(rb.build()).execute();
     try {
       BufferedSource body = response.body().source();
       if (response.code() == 206) {

@@ -31,12 +31,15 @@ public final class Resource {
   private static final Logger log = LoggerFactory.getLogger(Resource.class);
   /** Downloads per resource at most: one sequential plus a few seeks. */
   private static final int MAX_FETCHES = 4;
+  /** Bytes a demand-driven download fetches beyond a reader's position even with zero read-ahead. */
+  private static final long MIN_DEMAND = 64 * 1024;
 
   private final Engine engine;
   private final String key;
   private final URI source;
   private final CacheEntry entry;
   private final Object checkpointLock = new Object();
+  private volatile io.cachestream.CacheConfig settings;
 
   // Guarded by this.
   private final RangeSet written;
@@ -61,12 +64,17 @@ public final class Resource {
   private int failures;
   private IOException lastFailure;
   private StorageFailedException storageFailure;
+  /** Larger than the whole cache budget: streamed through, never kept. */
+  private boolean overBudget;
+  /** Readers' positions and requested ends, which bound demand-driven downloads. */
+  private final java.util.Map<Object, long[]> readers = new java.util.HashMap<>();
 
   Resource(Engine engine, String key, URI source, CacheEntry entry) {
     this.engine = engine;
     this.key = key;
     this.source = source;
     this.entry = entry;
+    this.settings = engine.config;
     EntryMeta meta = entry.loadedMeta();
     long now = System.currentTimeMillis();
     if (meta != null) {
@@ -157,7 +165,7 @@ public final class Resource {
   }
 
   private boolean isStale() {
-    if (!engine.config.validateOutdatedCache() || info == null) {
+    if (!settings.validateOutdatedCache() || info == null) {
       return false;
     }
     Long freshUntil = info.freshUntil(validated);
@@ -186,7 +194,7 @@ public final class Resource {
     engine.fetchThreads.execute(() -> {
       boolean unchanged = true;
       try {
-        ResourceInfo fresh = Fetch.revalidate(engine, source, current);
+        ResourceInfo fresh = Fetch.revalidate(engine, settings, source, current);
         synchronized (this) {
           validated = System.currentTimeMillis();
         }
@@ -220,6 +228,7 @@ public final class Resource {
       infoFuture = new CompletableFuture<>();
       rangesUnsupported = false;
       entry.truncate(null);
+      engine.index.clear(key);
       callbacks = wakeEnded();
     }
     callbacks.forEach(Runnable::run);
@@ -236,7 +245,7 @@ public final class Resource {
     CompletableFuture<ResourceInfo> result = new CompletableFuture<>();
     engine.fetchThreads.execute(() -> {
       try {
-        ResourceInfo fresh = Fetch.head(engine, source);
+        ResourceInfo fresh = Fetch.head(engine, settings, source);
         learnInfo(null, fresh);
         result.complete(fresh);
       } catch (IOException | RuntimeException e) {
@@ -254,6 +263,14 @@ public final class Resource {
   /** Number of bytes present from {@code position} on without a gap (0 if {@code position} is missing). */
   public synchronized long available(long position) {
     return written.contiguousEnd(position) - position;
+  }
+
+  private synchronized void overBudget() {
+    overBudget = true;
+  }
+
+  private synchronized long writtenBytes() {
+    return written.totalBytes();
   }
 
   /** The total length, or -1 while unknown. */
@@ -339,7 +356,7 @@ public final class Resource {
       if (--holders > 0 || disposed) {
         return;
       }
-      scheduleIdle(engine.config.lifecycle().pauseAfter().toMillis(), this::pauseIfIdle);
+      scheduleIdle(settings.lifecycle().pauseAfter().toMillis(), this::pauseIfIdle);
     }
   }
 
@@ -358,7 +375,7 @@ public final class Resource {
       }
       paused = true;
       fetches.forEach(Fetch::cancel);
-      var lifecycle = engine.config.lifecycle();
+      var lifecycle = settings.lifecycle();
       scheduleIdle(lifecycle.disposeAfter().minus(lifecycle.pauseAfter()).toMillis(),
           () -> engine.disposeIfIdle(this));
     }
@@ -380,14 +397,16 @@ public final class Resource {
     running.forEach(Fetch::cancel);
     running.forEach(Fetch::awaitStopped);
     checkpoint();
-    boolean neverDescribed;
+    boolean keepNothing;
     synchronized (this) {
-      neverDescribed = info == null;
+      // The origin never answered with content, or the resource does not fit the budget: keep nothing.
+      keepNothing = info == null || overBudget;
     }
     try {
       entry.close();
-      if (neverDescribed) {
-        engine.store.delete(key); // the origin never answered with content: keep nothing
+      if (keepNothing) {
+        engine.store.delete(key);
+        engine.index.remove(key);
       }
     } catch (IOException e) {
       log.warn("closing {}: {}", entry.dir(), e.toString());
@@ -402,14 +421,108 @@ public final class Resource {
   }
 
   private void startFetch(long start) {
-    Fetch fetch = new Fetch(engine, this, start, generation);
+    startFetch(start, Long.MAX_VALUE, settings.readAhead() != null);
+  }
+
+  private void startFetch(long start, long fixedEnd, boolean demandDriven) {
+    Fetch fetch = new Fetch(engine, this, start, generation, fixedEnd, demandDriven);
     fetches.add(fetch);
     engine.fetchThreads.execute(fetch);
   }
 
+  /** The settings in force: the manager's, or a stream's own ({@link #configure}). */
+  public io.cachestream.CacheConfig settings() {
+    return settings;
+  }
+
+  /** Gives this resource its own settings (per-stream configuration); they apply to downloads started next. */
+  public void configure(io.cachestream.CacheConfig perStream) {
+    this.settings = java.util.Objects.requireNonNull(perStream, "perStream");
+  }
+
+  /**
+   * Downloads the missing bytes of {@code [0, maxBytes)} (a partial preload), ignoring read-ahead; does nothing if
+   * they are present or a download already covers the first gap.
+   */
+  public synchronized void preload(long maxBytes) {
+    touch();
+    long end = info != null && info.lengthKnown() ? Math.min(maxBytes, info.length()) : maxBytes;
+    long gap = written.firstGap(0, end);
+    if (gap < 0 || storageFailure != null) {
+      return;
+    }
+    for (Fetch f : fetches) {
+      if (f.start() <= gap && gap < boundOf(f)) {
+        return;
+      }
+    }
+    startFetch(gap, end, false);
+  }
+
+  /** True once every byte of {@code [0, min(maxBytes, length))} is present. */
+  public synchronized boolean hasPrefix(long maxBytes) {
+    return info != null && info.lengthKnown() && written.covers(0, Math.min(maxBytes, info.length()));
+  }
+
+  /** A reader starts streaming {@code [position, end)} ({@code end} {@code Long.MAX_VALUE} for "to the end"). */
+  public synchronized void readerAt(Object reader, long position, long end) {
+    readers.put(reader, new long[] {position, end});
+    notifyAll();
+  }
+
+  /** A reader is gone. */
+  public synchronized void readerGone(Object reader) {
+    readers.remove(reader);
+    notifyAll();
+  }
+
+  /**
+   * The exclusive end {@code fetch} should download to now: its fixed end, the length, and, for demand-driven
+   * downloads, the furthest byte wanted by the readers it serves (their position plus read-ahead, within what they
+   * asked for).
+   */
+  synchronized long targetOf(Fetch fetch) {
+    long target = fetch.fixedEnd();
+    if (fetch.demandDriven() && settings.readAhead() != null) {
+      // Before the origin answered, the reader that started this download is not registered yet: ask for its share.
+      long demand = info == null ? fetch.position() + settings.readAhead() + MIN_DEMAND : fetch.position();
+      for (long[] r : readers.values()) {
+        if (serves(fetch, r[0])) {
+          long wanted = Math.min(r[1], r[0] + settings.readAhead() + MIN_DEMAND);
+          demand = Math.max(demand, wanted);
+        }
+      }
+      target = Math.min(target, demand);
+    }
+    if (info != null && info.lengthKnown()) {
+      target = Math.min(target, info.length());
+    }
+    return target;
+  }
+
+  /**
+   * Parks a demand-driven download until its readers want more; false when none is left to want it (the download
+   * ends; a later reader starts a new one).
+   */
+  synchronized boolean awaitDemand(Fetch fetch) throws InterruptedException {
+    long deadline = System.nanoTime() + settings.lifecycle().pauseAfter().toNanos();
+    while (!fetch.isCancelled() && !disposed && targetOf(fetch) <= fetch.position()) {
+      boolean served = false;
+      for (long[] r : readers.values()) {
+        served |= serves(fetch, r[0]);
+      }
+      long left = deadline - System.nanoTime();
+      if (!served || left <= 0 || !fetch.demandDriven()) {
+        return false;
+      }
+      wait(Math.max(1, Math.min(left / 1_000_000, 1000)));
+    }
+    return !fetch.isCancelled() && !disposed;
+  }
+
   /** While held and not paused, keeps one download running over the first missing byte. */
   private void resumeWholeDownload() {
-    if (paused || disposed || holders == 0 || engine.config.readAhead() != null || !fetches.isEmpty()
+    if (paused || disposed || holders == 0 || settings.readAhead() != null || !fetches.isEmpty()
         || info == null || storageFailure != null) {
       return;
     }
@@ -418,6 +531,13 @@ public final class Resource {
     if (gap >= 0) {
       startFetch(gap);
     }
+  }
+
+  /** True if {@code fetch} is the download that will bring {@code position}: ahead of it, within the threshold. */
+  private boolean serves(Fetch fetch, long position) {
+    Long threshold = settings.rangeRequestSplitThreshold();
+    return position >= fetch.start() && position < boundOf(fetch)
+        && (threshold == null || rangesUnsupported || position - fetch.position() <= threshold);
   }
 
   /** Starts a download for {@code position} unless a running one will reach it soon enough. */
@@ -432,11 +552,8 @@ public final class Resource {
       }
       return;
     }
-    Long threshold = engine.config.rangeRequestSplitThreshold();
     for (Fetch f : fetches) {
-      long at = f.position();
-      boolean ahead = position >= f.start() && position < boundOf(f);
-      if (ahead && (threshold == null || rangesUnsupported || position - at <= threshold)) {
+      if (serves(f, position)) {
         return;
       }
     }
@@ -484,6 +601,12 @@ public final class Resource {
       infoFuture.complete(fresh);
       callbacks = wakeEnded();
     }
+    Long budget = engine.config.maxCacheBytes();
+    if (budget != null && fresh.length() > budget) {
+      // A resource larger than the whole budget streams through without being kept.
+      overBudget();
+      storageFailed(new IOException(fresh.length() + " bytes is larger than maxCacheBytes " + budget));
+    }
     try {
       writeMeta();
     } catch (IOException e) {
@@ -519,7 +642,7 @@ public final class Resource {
    * (exclusive; -1 for the end of the body).
    */
   public DirectStream openDirect(long from, long end) throws IOException {
-    return Fetch.direct(engine, source, from, end, ifRangeValidator());
+    return Fetch.direct(engine, settings, source, from, end, ifRangeValidator());
   }
 
   /** The origin ignores Range: one download from byte 0 will bring everything, so no splits. */
@@ -591,7 +714,9 @@ public final class Resource {
       if (fetch.generation() != generation) {
         return false;
       }
+      long before = written.totalBytes();
       written.add(keepFrom, keepTo);
+      engine.index.grow(key, written.totalBytes() - before);
       uncheckpointedBytes += keepTo - keepFrom;
       checkpointDue = uncheckpointedBytes >= engine.config.checkpointBytes()
           || System.nanoTime() - lastCheckpointNanos >= engine.config.checkpointInterval().toNanos()
@@ -602,6 +727,13 @@ public final class Resource {
     if (checkpointDue) {
       checkpoint();
     }
+    Long budget = engine.config.maxCacheBytes();
+    if (budget != null && writtenBytes() > budget) {
+      overBudget();
+      storageFailed(new IOException("larger than maxCacheBytes " + budget));
+      return false;
+    }
+    engine.bytesStored();
     return goOn;
   }
 
@@ -704,6 +836,7 @@ public final class Resource {
   private void resetLocked(Fetch survivor, ResourceInfo fresh) throws IOException {
     generation++;
     written.clear();
+    engine.index.clear(key);
     committed = new RangeSet();
     for (Fetch f : fetches) {
       if (f == survivor) {

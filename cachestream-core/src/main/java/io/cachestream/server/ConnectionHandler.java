@@ -134,7 +134,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       reply(HttpResponseStatus.SERVICE_UNAVAILABLE, "cache unavailable: " + oneLine(e), keepAlive, head);
       return;
     }
-    exchange = new ResourceExchange(ctx, server.engine.config(), resource, request, keepAlive, head,
+    exchange = new ResourceExchange(ctx, resource, request, keepAlive, head,
         server.engine.blockingWork(), () -> {
       exchange = null;
       next();

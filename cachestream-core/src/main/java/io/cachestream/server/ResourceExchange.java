@@ -37,7 +37,6 @@ final class ResourceExchange {
   private static final int PASS_THROUGH_CHUNK = 64 * 1024;
 
   private final ChannelHandlerContext ctx;
-  private final CacheConfig config;
   private final Resource resource;
   private final ByteRangeRequest range;
   private final String ifRange;
@@ -52,11 +51,10 @@ final class ResourceExchange {
   private long end;
   private boolean finished;
 
-  ResourceExchange(ChannelHandlerContext ctx, CacheConfig config, Resource resource, FullHttpRequest request,
+  ResourceExchange(ChannelHandlerContext ctx, Resource resource, FullHttpRequest request,
       boolean keepAlive, boolean head, java.util.concurrent.Executor blockingWork, Runnable whenDone) {
     this.ctx = ctx;
     this.blockingWork = blockingWork;
-    this.config = config;
     this.resource = resource;
     this.range = ByteRangeRequest.parse(request.headers().get(HttpHeaderNames.RANGE));
     this.ifRange = request.headers().get(HttpHeaderNames.IF_RANGE);
@@ -152,10 +150,12 @@ final class ResourceExchange {
       return;
     }
     ctx.flush();
+    resource.readerAt(this, position, end >= 0 ? end : Long.MAX_VALUE);
     pump();
   }
 
   private void copyOriginHeaders(ResourceInfo info, HttpHeaders h) {
+    CacheConfig config = resource.settings();
     if (config.copyCachedResponseHeaders()) {
       info.headers().forEach(h::set);
     } else {
@@ -199,6 +199,7 @@ final class ResourceExchange {
           (ChannelFutureListener) f -> {
             if (f.isSuccess()) {
               position += written;
+              resource.readerAt(this, position, end >= 0 ? end : Long.MAX_VALUE);
               // Always through the executor: a write that completes at once must not recurse.
               ctx.executor().execute(this::pump);
             } else {
@@ -283,6 +284,7 @@ final class ResourceExchange {
   private void finish() {
     if (!finished) {
       finished = true;
+      resource.readerGone(this);
       resource.release();
     }
   }
