@@ -36,6 +36,7 @@ public final class CacheConfig {
   private final String apiToken;
   private final long checkpointBytes;
   private final Duration checkpointInterval;
+  private final LifecycleTimer lifecycleTimer;
 
   private CacheConfig(Builder b) {
     this.port = b.port;
@@ -58,6 +59,7 @@ public final class CacheConfig {
     this.apiToken = b.apiToken;
     this.checkpointBytes = b.checkpointBytes;
     this.checkpointInterval = b.checkpointInterval;
+    this.lifecycleTimer = b.lifecycleTimer;
   }
 
   public static Builder builder() {
@@ -87,6 +89,7 @@ public final class CacheConfig {
     b.apiToken = apiToken;
     b.checkpointBytes = checkpointBytes;
     b.checkpointInterval = checkpointInterval;
+    b.lifecycleTimer = lifecycleTimer;
     return b;
   }
 
@@ -207,6 +210,11 @@ public final class CacheConfig {
     return checkpointInterval;
   }
 
+  /** The timer of lifecycle steps, or null for the internal one. */
+  public LifecycleTimer lifecycleTimer() {
+    return lifecycleTimer;
+  }
+
   /** Builder of {@link CacheConfig}; not thread-safe. */
   public static final class Builder {
     private int port = DEFAULT_PORT;
@@ -229,8 +237,15 @@ public final class CacheConfig {
     private String apiToken;
     private long checkpointBytes = 4L * 1024 * 1024;
     private Duration checkpointInterval = Duration.ofSeconds(1);
+    private LifecycleTimer lifecycleTimer;
 
     private Builder() {}
+
+    /** Schedules lifecycle steps with {@code timer} instead of the internal timer thread (for tests). */
+    public Builder lifecycleTimer(LifecycleTimer timer) {
+      this.lifecycleTimer = Objects.requireNonNull(timer, "lifecycleTimer");
+      return this;
+    }
 
     public Builder port(int port) {
       if (port < 0 || port > 65535) {

@@ -34,6 +34,7 @@ public final class Engine implements Closeable {
   final OkHttpClient http;
   final ExecutorService fetchThreads;
   final ScheduledExecutorService timers;
+  final io.cachestream.LifecycleTimer lifecycleTimer;
   private final Map<String, Resource> resources = new HashMap<>();
   private final Map<String, Semaphore> hostPermits = new java.util.concurrent.ConcurrentHashMap<>();
   private boolean closed;
@@ -46,6 +47,10 @@ public final class Engine implements Closeable {
     this.store = store;
     this.fetchThreads = Executors.newCachedThreadPool(daemonThreads("cachestream-fetch"));
     this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("cachestream-timer"));
+    this.lifecycleTimer = config.lifecycleTimer() != null ? config.lifecycleTimer() : (task, delay) -> {
+      var future = timers.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+      return () -> future.cancel(false);
+    };
     this.http = new OkHttpClient.Builder()
         .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
         .connectTimeout(config.connectTimeout())

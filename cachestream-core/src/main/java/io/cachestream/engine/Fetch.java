@@ -164,9 +164,9 @@ final class Fetch implements Runnable {
   private Outcome transfer(long target) throws IOException {
     boolean ranged = !resource.rangesUnsupported();
     long from = position;
-    long length = resource.length();
+    long lengthNow = resource.length();
     // Bounded only when something short of the end is wanted; otherwise the open form, which every origin knows.
-    boolean bounded = target != Long.MAX_VALUE && (length < 0 || target < length);
+    boolean bounded = target != Long.MAX_VALUE && (lengthNow < 0 || target < lengthNow);
     Request.Builder rb = request(resource.settings(), resource.source());
     if (ranged) {
       rb.header("Range", "bytes=" + from + "-" + (bounded ? String.valueOf(target - 1) : ""));

@@ -11,8 +11,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +57,7 @@ public final class Resource {
   private long validated;
   private long uncheckpointedBytes;
   private long lastCheckpointNanos = System.nanoTime();
-  private ScheduledFuture<?> idleTimer;
+  private io.cachestream.LifecycleTimer.Cancellable idleTimer;
   private CompletableFuture<Boolean> validation;
   private int failures;
   private IOException lastFailure;
@@ -342,7 +340,7 @@ public final class Resource {
     touch();
     paused = false;
     if (idleTimer != null) {
-      idleTimer.cancel(false);
+      idleTimer.cancel();
       idleTimer = null;
     }
   }
@@ -365,7 +363,7 @@ public final class Resource {
   }
 
   private void scheduleIdle(long delayMillis, Runnable task) {
-    idleTimer = engine.timers.schedule(task, delayMillis, TimeUnit.MILLISECONDS);
+    idleTimer = engine.lifecycleTimer.schedule(task, java.time.Duration.ofMillis(delayMillis));
   }
 
   private void pauseIfIdle() {
@@ -390,7 +388,7 @@ public final class Resource {
       }
       disposed = true;
       if (idleTimer != null) {
-        idleTimer.cancel(false);
+        idleTimer.cancel();
       }
       running = new ArrayList<>(fetches);
     }
