@@ -1,5 +1,6 @@
 package io.cachestream;
 
+import io.cachestream.engine.Engine;
 import io.cachestream.engine.Resource;
 import io.cachestream.store.RangeSet;
 import java.io.IOException;
@@ -8,6 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Flow;
+import java.util.concurrent.SubmissionPublisher;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
@@ -16,7 +19,8 @@ import java.util.function.Consumer;
  * {@link CacheStreamManager#stream}). Holding a stream keeps its download going; hand it back with
  * {@link #release()} (the lifecycle pauses and disposes it) or {@link #close()}.
  *
- * <p>Thread-safe. Listeners run on a download thread and must return quickly.
+ * <p>Thread-safe. Listeners run on a download thread and must return quickly; a released stream throws
+ * {@link IllegalStateException} from the methods that act.
  */
 public final class CacheStream implements AutoCloseable {
   private final Resource resource;
@@ -24,8 +28,11 @@ public final class CacheStream implements AutoCloseable {
   private final List<Consumer<CacheState>> listeners = new CopyOnWriteArrayList<>();
   private final Consumer<Resource> bridge = r -> notifyListeners();
   private final AtomicBoolean released = new AtomicBoolean();
+  private final List<SubmissionPublisher<CacheState>> publishers = new ArrayList<>();
+  private final Engine engine;
 
-  CacheStream(Resource resource, URI source) {
+  CacheStream(Engine engine, Resource resource, URI source) {
+    this.engine = engine;
     this.resource = resource;
     this.source = source;
     resource.addListener(bridge);
@@ -94,18 +101,62 @@ public final class CacheStream implements AutoCloseable {
     listeners.forEach(l -> l.accept(state));
   }
 
+  /**
+   * A publisher of state changes (the seed's {@code cacheStateStream}): each subscriber gets the states from its
+   * subscription on, delivered on a daemon thread; it completes when the stream is released.
+   */
+  public Flow.Publisher<CacheState> states() {
+    return subscriber -> {
+      SubmissionPublisher<CacheState> publisher = new SubmissionPublisher<>();
+      publisher.subscribe(subscriber);
+      synchronized (publishers) {
+        if (released.get()) {
+          publisher.close();
+          return;
+        }
+        publishers.add(publisher);
+      }
+      // offer, not submit: a slow subscriber drops states rather than blocking a download thread.
+      addListener(state -> publisher.offer(state, null));
+    };
+  }
+
+  /**
+   * Gives this stream its own settings (the seed's per-stream {@code config}): request and response headers,
+   * {@code copyCachedResponseHeaders}, {@code rangeRequestSplitThreshold}, {@code readAhead},
+   * {@code validateOutdatedCache}, {@code lifecycle}, {@code readTimeout} and {@code retryAttempts} apply to this
+   * resource from its next download or response on; server-wide settings (port, cache dir, budget) are ignored.
+   * Build it from {@code manager.config().toBuilder()}.
+   */
+  public CacheStream configure(CacheConfig perStream) {
+    checkHeld();
+    resource.configure(perStream);
+    return this;
+  }
+
   /** Hands the stream back to the lifecycle: downloads pause after {@code pauseAfter} idle. Idempotent. */
   public void release() {
     if (released.compareAndSet(false, true)) {
       resource.removeListener(bridge);
       resource.release();
+      synchronized (publishers) {
+        publishers.forEach(SubmissionPublisher::close);
+        publishers.clear();
+      }
     }
   }
 
-  /** Same as {@link #release()}: the manager disposes the stream once no client uses it either. */
+  /**
+   * Releases the stream and, unless a client or another stream still uses the resource, tears it down now
+   * (downloads stop, files close; the cache stays), bypassing the lifecycle. Idempotent.
+   */
   @Override
   public void close() {
+    boolean wasHeld = !released.get();
     release();
+    if (wasHeld) {
+      engine.disposeIfIdle(resource);
+    }
   }
 
   private void checkHeld() {

@@ -15,7 +15,11 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Consumer;
 
 /**
  * The entry point (the seed's {@code HttpCacheManager}): owns the cache directory and the local server.
@@ -102,31 +106,57 @@ public final class CacheStreamManager implements AutoCloseable {
    */
   public CacheStream stream(URI source) throws IOException {
     UrlMapping.checkSource(source);
-    return new CacheStream(engine.acquire(source), source);
+    return new CacheStream(engine, engine.acquire(source), source);
   }
 
   /**
-   * Downloads every byte of {@code source} into the cache; completes with its metadata, or exceptionally if
-   * the download fails.
+   * Downloads every byte of {@code source} into the cache. Completes with its metadata, or exceptionally (with the
+   * origin's error) if the download fails.
+   *
+   * @throws IllegalArgumentException if {@code source} is not an absolute http(s) URI
+   * @throws IOException if the entry's files cannot be opened
    */
   public CompletableFuture<CacheMetadata> preCache(URI source) throws IOException {
-    CacheStream stream = stream(source);
-    CompletableFuture<CacheMetadata> done = new CompletableFuture<>();
-    stream.addListener(state -> {
-      if (state.isComplete()) {
-        done.complete(null);
-      } else if (state.status() == CacheState.Status.IDLE) {
-        done.completeExceptionally(new IOException("download of " + source + " stopped before its end"));
-      }
-    });
-    stream.download();
-    if (stream.state().isComplete()) {
-      done.complete(null);
+    return preCache(source, Long.MAX_VALUE);
+  }
+
+  /**
+   * Downloads only the first {@code maxBytes} of {@code source} (what short-video feeds need before a swipe);
+   * completes with the metadata once they are cached.
+   *
+   * @throws IllegalArgumentException if {@code maxBytes} is negative or {@code source} is not an absolute http(s)
+   *     URI
+   * @throws IOException if the entry's files cannot be opened
+   */
+  public CompletableFuture<CacheMetadata> preCache(URI source, long maxBytes) throws IOException {
+    if (maxBytes < 0) {
+      throw new IllegalArgumentException("maxBytes must not be negative: " + maxBytes);
     }
+    UrlMapping.checkSource(source);
+    Resource resource = engine.acquire(source, false);
+    int failuresBefore = resource.failures();
+    CompletableFuture<CacheMetadata> done = new CompletableFuture<>();
+    Consumer<Resource> progress = r -> {
+      if (r.hasPrefix(maxBytes)) {
+        done.complete(null);
+      } else if (!r.isDownloading()) {
+        if (r.storageFailure() != null) {
+          done.completeExceptionally(r.storageFailure());
+        } else if (r.failures() != failuresBefore) {
+          done.completeExceptionally(r.lastFailure());
+        } else {
+          r.preload(maxBytes); // the last download stopped at cached bytes: go on with the next gap
+        }
+      }
+    };
+    resource.addListener(progress);
+    resource.preload(maxBytes);
+    progress.accept(resource);
     return done.handle((ignored, error) -> {
-      stream.release();
+      resource.removeListener(progress);
+      resource.release(false);
       if (error != null) {
-        throw new java.util.concurrent.CompletionException(error);
+        throw error instanceof CompletionException ce ? ce : new CompletionException(error);
       }
       return metadata(source).orElseThrow();
     });
@@ -143,14 +173,80 @@ public final class CacheStreamManager implements AutoCloseable {
     return store.readMeta(key).map(this::toMetadata);
   }
 
+  /** Which entries {@link #entries(EntryFilter)} lists. */
+  public enum EntryFilter {
+    /** Every entry. */
+    ALL,
+    /** Entries of streams in use: held by a client or a {@link CacheStream}. */
+    ACTIVE,
+    /** Entries nobody uses now. */
+    INACTIVE
+  }
+
   /** Metadata of every entry in the cache. */
   public List<CacheMetadata> entries() {
-    engine.liveResources().forEach(Resource::checkpoint);
+    return entries(EntryFilter.ALL);
+  }
+
+  /** Metadata of the entries that pass {@code filter}, least recently used first. */
+  public List<CacheMetadata> entries(EntryFilter filter) {
+    Objects.requireNonNull(filter, "filter");
+    Set<String> active = new HashSet<>();
+    for (Resource r : engine.liveResources()) {
+      r.checkpoint();
+      if (!r.isIdle()) {
+        active.add(r.key());
+      }
+    }
     List<CacheMetadata> list = new ArrayList<>();
     for (EntryMeta meta : store.listMetas()) {
-      list.add(toMetadata(meta));
+      boolean isActive = active.contains(meta.key());
+      if (filter == EntryFilter.ALL || (filter == EntryFilter.ACTIVE) == isActive) {
+        list.add(toMetadata(meta));
+      }
     }
+    list.sort(java.util.Comparator.comparing(CacheMetadata::lastAccess));
     return list;
+  }
+
+  /** True if a client or a {@link CacheStream} uses {@code source} now. */
+  public boolean isActive(URI source) {
+    UrlMapping.checkSource(source);
+    Resource live = engine.live(config.cacheKey(source));
+    return live != null && !live.isIdle();
+  }
+
+  /**
+   * Deletes the cache entry of {@code source}.
+   *
+   * @return false if there was none
+   * @throws IllegalStateException if the entry is in use
+   * @throws IOException if its files cannot be deleted
+   */
+  public boolean delete(URI source) throws IOException {
+    UrlMapping.checkSource(source);
+    String key = config.cacheKey(source);
+    boolean existed = store.readMeta(key).isPresent() || engine.live(key) != null;
+    if (!engine.deleteIfIdle(key)) {
+      throw new IllegalStateException("cache entry of " + source + " is in use");
+    }
+    return existed;
+  }
+
+  /**
+   * Deletes every entry nobody uses now (the seed's {@code deleteCache}).
+   *
+   * @return how many entries were deleted
+   * @throws IOException if files cannot be deleted
+   */
+  public int deleteInactive() throws IOException {
+    int deleted = 0;
+    for (EntryMeta meta : store.listMetas()) {
+      if (engine.deleteIfIdle(meta.key())) {
+        deleted++;
+      }
+    }
+    return deleted;
   }
 
   private CacheMetadata toMetadata(EntryMeta meta) {

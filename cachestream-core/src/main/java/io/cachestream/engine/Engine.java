@@ -171,6 +171,14 @@ public final class Engine implements Closeable {
    * @throws IllegalStateException after {@link #close()}
    */
   public Resource acquire(URI source) throws IOException {
+    return acquire(source, true);
+  }
+
+  /**
+   * Like {@link #acquire(URI)}; with {@code wholeFile} false the hold keeps the resource open without asking for
+   * the whole-file download (a partial preload), and is given back with {@link Resource#release(boolean)}.
+   */
+  public Resource acquire(URI source, boolean wholeFile) throws IOException {
     String key = config.cacheKey(source);
     synchronized (resources) {
       if (closed) {
@@ -182,7 +190,7 @@ public final class Engine implements Closeable {
         resource = new Resource(this, key, source, entry);
         resources.put(key, resource);
       }
-      resource.hold();
+      resource.hold(wholeFile);
       index.touch(key, System.currentTimeMillis());
       return resource;
     }
@@ -202,8 +210,8 @@ public final class Engine implements Closeable {
     }
   }
 
-  /** Called by a resource whose idle time ran out; disposes it unless someone took a hold meanwhile. */
-  void disposeIfIdle(Resource resource) {
+  /** Disposes {@code resource} now unless someone holds it (its idle time ran out, or a stream was closed). */
+  public void disposeIfIdle(Resource resource) {
     synchronized (resources) {
       if (!resource.isIdle() || resources.get(resource.key()) != resource) {
         return;

@@ -49,6 +49,8 @@ public final class Resource {
   private final List<Consumer<Resource>> listeners = new ArrayList<>();
   private int generation;
   private int holders;
+  /** Holders that keep the resource open without wanting the whole file (partial preloads). */
+  private int pins;
   private boolean paused;
   private boolean disposed;
   private boolean rangesUnsupported;
@@ -253,6 +255,16 @@ public final class Resource {
     return result;
   }
 
+  /** Why the cache cannot store this resource (full disk, over budget), or null. */
+  public synchronized IOException storageFailure() {
+    return storageFailure;
+  }
+
+  /** The last download failure, or null. */
+  public synchronized IOException lastFailure() {
+    return lastFailure;
+  }
+
   /** How many downloads of this resource failed so far; readers note it when they start. */
   public synchronized int failures() {
     return failures;
@@ -335,8 +347,11 @@ public final class Resource {
     resumeWholeDownload();
   }
 
-  synchronized void hold() {
+  synchronized void hold(boolean wholeFile) {
     holders++;
+    if (!wholeFile) {
+      pins++;
+    }
     touch();
     paused = false;
     if (idleTimer != null) {
@@ -347,9 +362,17 @@ public final class Resource {
 
   /** Gives back a hold taken by {@link Engine#acquire}; the lifecycle pauses and disposes idle resources. */
   public void release() {
+    release(true);
+  }
+
+  /** Gives back a hold taken with {@link Engine#acquire(URI, boolean)}. */
+  public void release(boolean wholeFile) {
     synchronized (this) {
-      if (holders == 0) {
+      if (holders == 0 || (!wholeFile && pins == 0)) {
         throw new IllegalStateException("release without hold");
+      }
+      if (!wholeFile) {
+        pins--;
       }
       if (--holders > 0 || disposed) {
         return;
@@ -358,7 +381,8 @@ public final class Resource {
     }
   }
 
-  synchronized boolean isIdle() {
+  /** True when nobody holds the resource (no client connection, no unreleased stream). */
+  public synchronized boolean isIdle() {
     return holders == 0;
   }
 
@@ -444,6 +468,12 @@ public final class Resource {
    */
   public synchronized void preload(long maxBytes) {
     touch();
+    if (info == null) {
+      if (fetches.isEmpty()) {
+        startFetch(0, maxBytes, false);
+      }
+      return;
+    }
     long end = info != null && info.lengthKnown() ? Math.min(maxBytes, info.length()) : maxBytes;
     long gap = written.firstGap(0, end);
     if (gap < 0 || storageFailure != null) {
@@ -520,7 +550,7 @@ public final class Resource {
 
   /** While held and not paused, keeps one download running over the first missing byte. */
   private void resumeWholeDownload() {
-    if (paused || disposed || holders == 0 || settings.readAhead() != null || !fetches.isEmpty()
+    if (paused || disposed || holders == pins || settings.readAhead() != null || !fetches.isEmpty()
         || info == null || storageFailure != null) {
       return;
     }
