@@ -15,7 +15,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -59,9 +61,18 @@ public final class CacheStreamManager implements AutoCloseable {
     CacheStore store = CacheStore.open(config.cacheDir());
     Engine engine = new Engine(config, store);
     String token = config.apiToken() != null ? config.apiToken() : randomToken();
+    // The cache's own API answers through the manager, which exists only once the server is up.
+    java.util.concurrent.atomic.AtomicReference<CacheStreamManager> self =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    CacheApi cacheApi = new CacheApi(self::get);
+    Map<String, LocalApi> apis = new HashMap<>(config.apis());
+    apis.putIfAbsent("entries", cacheApi.entries());
+    apis.putIfAbsent("precache", cacheApi.precache());
     try {
-      ProxyServer server = ProxyServer.start(engine, token, config.apis());
-      return new CacheStreamManager(config, store, engine, server, token);
+      ProxyServer server = ProxyServer.start(engine, token, apis);
+      CacheStreamManager manager = new CacheStreamManager(config, store, engine, server, token);
+      self.set(manager);
+      return manager;
     } catch (IOException | RuntimeException e) {
       engine.close();
       store.close();

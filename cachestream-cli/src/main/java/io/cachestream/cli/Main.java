@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Play remote media while it downloads, from a local range cache.",
-    subcommands = {ServeCommand.class})
+    subcommands = {ServeCommand.class, CacheCommands.Precache.class, CacheCommands.Ls.class, CacheCommands.Rm.class})
 public final class Main {
   public static void main(String[] args) {
     System.exit(run(args));

@@ -42,10 +42,13 @@ final class ServeCommand implements Callable<Integer> {
     // Handle the signals ourselves so that a requested stop exits 0 (the JVM default would be 128+signal).
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
     Signal.handle(new Signal("INT"), s -> stop.countDown());
+    Path dir = CacheAccess.cacheDirOrDefault(cacheDir);
+    CacheAccess.announce(dir, manager);
     System.out.println("Serving on " + manager.baseUrl());
     System.out.println("API token: " + manager.apiToken());
     System.out.flush();
     stop.await();
+    CacheAccess.withdraw(dir);
     manager.close();
     return 0;
   }

@@ -32,6 +32,8 @@ import org.slf4j.LoggerFactory;
 final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private static final Logger log = LoggerFactory.getLogger(ConnectionHandler.class);
   private static final int MAX_QUEUED = 16;
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON =
+      new com.fasterxml.jackson.databind.ObjectMapper();
 
   private final ProxyServer.ServerContext server;
   private final ArrayDeque<FullHttpRequest> queue = new ArrayDeque<>();
@@ -167,15 +169,24 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       LocalApi.Response answer;
       try {
         answer = api.handle(method, subPath, query, headers, body);
+      } catch (IllegalArgumentException e) {
+        answer = jsonError(400, e);
       } catch (Exception e) {
-        answer = new LocalApi.Response(500, "text/plain; charset=utf-8",
-            (oneLine(e) + "\n").getBytes(StandardCharsets.UTF_8));
+        answer = jsonError(500, e);
       }
       LocalApi.Response done = answer;
       ctx.executor().execute(() -> Responses.send(ctx,
           Responses.full(HttpResponseStatus.valueOf(done.status()), done.contentType(), done.body()), keepAlive,
           head, this::next));
     });
+  }
+
+  private static LocalApi.Response jsonError(int status, Exception e) {
+    try {
+      return LocalApi.Response.json(status, JSON.writeValueAsBytes(Map.of("error", oneLine(e))));
+    } catch (com.fasterxml.jackson.core.JsonProcessingException impossible) {
+      throw new AssertionError(impossible);
+    }
   }
 
   private boolean tokenMatches(FullHttpRequest request) {
