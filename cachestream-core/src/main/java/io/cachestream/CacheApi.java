@@ -23,7 +23,7 @@ import java.util.function.Supplier;
  * GET    /api/entries[?filter=all|active|inactive]   → [entry, …]
  * GET    /api/entries/one?url=URL                    → entry, or 404
  * DELETE /api/entries?url=URL | ?inactive | ?all     → {"deleted": n}; 409 if the entry is in use
- * POST   /api/precache {"url": URL, "maxBytes": n}   → 202; then
+ * POST   /api/precache {"url": URL, "maxBytes": n, "maxBandwidth": n} → 202; then
  * GET    /api/precache?url=URL                       → {"state": "running|done|failed", "cachedBytes", "length", "error"}
  * </pre>
  *
@@ -86,8 +86,9 @@ final class CacheApi {
           return error(400, "body must be {\"url\": URL, \"maxBytes\": n}");
         }
         URI url = URI.create(request.get("url").asText());
-        long maxBytes = request.hasNonNull("maxBytes") ? request.get("maxBytes").asLong() : Long.MAX_VALUE;
-        precaching.put(url, m.preCache(url, maxBytes));
+        long maxBandwidth = request.hasNonNull("maxBandwidth") ? request.get("maxBandwidth").asLong() : Long.MAX_VALUE;
+        precaching.put(url, request.hasNonNull("maxBytes") ? m.preCache(url, request.get("maxBytes").asLong())
+            : m.preCacheHls(url, maxBandwidth));
         ObjectNode accepted = JSON.createObjectNode().put("url", url.toString());
         return LocalApi.Response.json(202, JSON.writeValueAsBytes(accepted));
       }

@@ -128,7 +128,24 @@ public final class CacheStreamManager implements AutoCloseable {
    * @throws IOException if the entry's files cannot be opened
    */
   public CompletableFuture<CacheMetadata> preCache(URI source) throws IOException {
-    return preCache(source, Long.MAX_VALUE);
+    return preCacheHls(source, Long.MAX_VALUE);
+  }
+
+  /**
+   * Pre-caches {@code source} whole; if it is an HLS playlist, also what playing it needs: for a master playlist,
+   * the variant with the highest {@code BANDWIDTH} not above {@code maxBandwidth} (the lowest if none is), and for
+   * a media playlist every segment, key and initialization section, so the stream then plays offline. Completes
+   * with the metadata of {@code source} once everything is cached.
+   *
+   * @throws IllegalArgumentException if {@code maxBandwidth} is negative or {@code source} is not an absolute
+   *     http(s) URI
+   * @throws IOException if the entry's files cannot be opened
+   */
+  public CompletableFuture<CacheMetadata> preCacheHls(URI source, long maxBandwidth) throws IOException {
+    if (maxBandwidth < 0) {
+      throw new IllegalArgumentException("maxBandwidth must not be negative: " + maxBandwidth);
+    }
+    return preCache(source, Long.MAX_VALUE).thenCompose(meta -> HlsPreCache.follow(this, meta, maxBandwidth));
   }
 
   /**

@@ -24,13 +24,19 @@ final class CacheCommands {
   }
 
   @Command(name = "precache", mixinStandardHelpOptions = true,
-      description = "Download URLs (or their first --max-bytes) into the cache, with progress on stderr.")
+      description = "Download URLs (or their first --max-bytes) into the cache, with progress on stderr; for an HLS "
+          + "playlist, also one variant and all its segments, keys and init sections.")
   static final class Precache implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "URL", description = "http(s) URLs to cache")
     List<URI> urls;
 
     @Option(names = "--max-bytes", paramLabel = "N", description = "Cache only the first N bytes of each URL.")
     Long maxBytes;
+
+    @Option(names = "--max-bandwidth", paramLabel = "BPS",
+        description = "For an HLS master playlist: the variant with the highest BANDWIDTH at or below BPS "
+            + "(default: the highest).")
+    Long maxBandwidth;
 
     @Option(names = "--cache-dir", paramLabel = "DIR", description = "Cache directory (the one serve uses).")
     Path cacheDir;
@@ -40,12 +46,18 @@ final class CacheCommands {
       if (maxBytes != null && maxBytes < 0) {
         throw new IllegalArgumentException("--max-bytes must not be negative: " + maxBytes);
       }
+      if (maxBandwidth != null && maxBandwidth < 0) {
+        throw new IllegalArgumentException("--max-bandwidth must not be negative: " + maxBandwidth);
+      }
       int failed = 0;
       try (CacheAccess cache = CacheAccess.open(cacheDir)) {
         for (URI url : urls) {
           var body = CacheAccess.json().createObjectNode().put("url", url.toString());
           if (maxBytes != null) {
             body.put("maxBytes", maxBytes);
+          }
+          if (maxBandwidth != null) {
+            body.put("maxBandwidth", maxBandwidth);
           }
           cache.call("POST", "/api/precache", body);
           String error = follow(cache, url);

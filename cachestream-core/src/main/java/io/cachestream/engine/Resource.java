@@ -66,6 +66,8 @@ public final class Resource {
   private StorageFailedException storageFailure;
   /** Larger than the whole cache budget: streamed through, never kept. */
   private boolean overBudget;
+  /** For a live playlist: how old it may be when served; -1 for everything else. */
+  private long liveMaxAgeMillis = -1;
   /** Readers' positions and requested ends, which bound demand-driven downloads. */
   private final java.util.Map<Object, long[]> readers = new java.util.HashMap<>();
 
@@ -253,6 +255,25 @@ public final class Resource {
       }
     });
     return result;
+  }
+
+  /**
+   * Marks this resource as a live playlist: once older than {@code maxAge}, {@link #refreshIfStale()} drops it so
+   * the next read fetches it again.
+   */
+  public synchronized void markLive(java.time.Duration maxAge) {
+    liveMaxAgeMillis = maxAge.toMillis();
+  }
+
+  /** Drops a live playlist older than its refresh interval, so it is never served staler than that. */
+  public void refreshIfStale() throws IOException {
+    synchronized (this) {
+      if (liveMaxAgeMillis < 0 || info == null || !fetches.isEmpty()
+          || System.currentTimeMillis() - validated <= liveMaxAgeMillis) {
+        return;
+      }
+    }
+    reset();
   }
 
   /** Why the cache cannot store this resource (full disk, over budget), or null. */

@@ -137,7 +137,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     exchange = new ResourceExchange(ctx, resource, request, keepAlive, head,
-        server.engine.blockingWork(), () -> {
+        server.engine.blockingWork(), uri -> UrlMapping.toCacheUrl(server.baseUrl, uri), () -> {
       exchange = null;
       next();
     });

@@ -19,7 +19,13 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.cachestream.hls.Playlist;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.function.UnaryOperator;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -50,10 +56,15 @@ final class ResourceExchange {
   /** Exclusive end of the body, or -1 while unknown (a chunked response until the origin's body ends). */
   private long end;
   private boolean finished;
+  /** The playlist bytes gathered so far, when this resource is an HLS playlist. */
+  private ByteArrayOutputStream playlist;
+  private final UnaryOperator<URI> toProxy;
 
   ResourceExchange(ChannelHandlerContext ctx, Resource resource, FullHttpRequest request,
-      boolean keepAlive, boolean head, java.util.concurrent.Executor blockingWork, Runnable whenDone) {
+      boolean keepAlive, boolean head, java.util.concurrent.Executor blockingWork, UnaryOperator<URI> toProxy,
+      Runnable whenDone) {
     this.ctx = ctx;
+    this.toProxy = toProxy;
     this.blockingWork = blockingWork;
     this.resource = resource;
     this.range = ByteRangeRequest.parse(request.headers().get(HttpHeaderNames.RANGE));
@@ -64,6 +75,12 @@ final class ResourceExchange {
   }
 
   void start() {
+    try {
+      resource.refreshIfStale();
+    } catch (IOException e) {
+      sendError(e);
+      return;
+    }
     generation = resource.generation();
     CompletableFuture<ResourceInfo> info = head ? resource.head() : resource.open(range.startHint());
     info.whenComplete((i, e) -> ctx.executor().execute(() -> onInfo(i, e)));
@@ -84,6 +101,12 @@ final class ResourceExchange {
     }
     generation = resource.generation();
     failuresSeen = resource.failures();
+    if (Playlist.looksLikePlaylist(resource.source(), info.contentType())
+        && (!info.lengthKnown() || info.length() <= Playlist.MAX_SIZE)) {
+      playlist = new ByteArrayOutputStream();
+      collectPlaylist();
+      return;
+    }
     if (!info.lengthKnown() && range.isSingle() && !ignoreRange(info)) {
       // A range of a body of unknown length is answered once the length is known.
       resource.await(Long.MAX_VALUE, generation, failuresSeen,
@@ -97,6 +120,82 @@ final class ResourceExchange {
       return;
     }
     sendHead(info);
+  }
+
+  /** Gathers the whole playlist (they are small), then answers it rewritten. */
+  private void collectPlaylist() {
+    if (finished) {
+      return;
+    }
+    if (resource.generation() != generation) {
+      abort();
+      return;
+    }
+    long length = resource.length();
+    if (length < 0 || length > Playlist.MAX_SIZE) {
+      if (length > Playlist.MAX_SIZE) {
+        playlist = null;
+        sendHead(resource.info()); // too big for a playlist: plain bytes
+        return;
+      }
+      resource.await(Long.MAX_VALUE, generation, failuresSeen, afterWait(this::collectPlaylist));
+      return;
+    }
+    try {
+      while (position < length) {
+        long available = resource.available(position);
+        if (available == 0) {
+          resource.await(position, generation, failuresSeen, afterWait(this::collectPlaylist));
+          return;
+        }
+        ByteBuffer chunk = ByteBuffer.allocate((int) available);
+        while (chunk.hasRemaining()) {
+          if (resource.channel().read(chunk, position + chunk.position()) < 0) {
+            throw new IOException("cache data ended early");
+          }
+        }
+        playlist.write(chunk.array(), 0, chunk.capacity());
+        position += available;
+      }
+    } catch (IOException e) {
+      abort();
+      return;
+    }
+    sendPlaylist(resource.info(), playlist.toByteArray());
+  }
+
+  private java.util.function.Consumer<IOException> afterWait(Runnable next) {
+    return failure -> ctx.executor().execute(() -> {
+      if (failure != null) {
+        abort();
+      } else {
+        next.run();
+      }
+    });
+  }
+
+  private void sendPlaylist(ResourceInfo info, byte[] body) {
+    byte[] answer = body;
+    boolean live = false;
+    if (Playlist.hasPlaylistHeader(body)) {
+      Playlist parsed = Playlist.parse(body);
+      URI base = info.finalUrl() != null ? URI.create(info.finalUrl()) : resource.source();
+      answer = parsed.rewrite(base, toProxy, info.finalUrl() != null);
+      if (!parsed.isEnded()) {
+        live = true;
+        // A live playlist is refetched once older than half its target duration (at least a second).
+        long seconds = Math.max(1, parsed.targetDurationSeconds());
+        resource.markLive(Duration.ofMillis(Math.max(1000, seconds * 500)));
+      }
+    }
+    var response = Responses.full(HttpResponseStatus.OK, null, answer);
+    copyOriginHeaders(info, response.headers());
+    response.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, answer.length);
+    if (live) {
+      response.headers().set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+    }
+    finish();
+    Responses.send(ctx, response, keepAlive, head, whenDone);
   }
 
   private boolean ignoreRange(ResourceInfo info) {
