@@ -171,7 +171,7 @@ public final class RequestSpec {
       return this;
     }
 
-    /** The body's media type, e.g. {@code application/json}. */
+    /** The body's media type, e.g. {@code application/json}. A {@code Content-Type} header overrides it. */
     public Builder contentType(String contentType) {
       if (okhttp3.MediaType.parse(contentType) == null) {
         throw new IllegalArgumentException("contentType is not a media type: '" + contentType + "'");
@@ -212,6 +212,10 @@ public final class RequestSpec {
     }
 
     public RequestSpec build() {
+      // A Content-Type header is the body's type; OkHttp would otherwise overwrite the header with the default type.
+      for (Map.Entry<String, String> h : headers) {
+        if (h.getKey().equalsIgnoreCase("Content-Type")) contentType(h.getValue());
+      }
       return new RequestSpec(this);
     }
 

@@ -1,7 +1,6 @@
 package io.cachestream.background;
 
 import java.io.IOException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -86,8 +85,9 @@ final class RequestStore {
       try {
         // rename(2) of a directory fails if the target exists and is not empty, which settles races on the same id.
         Files.move(staging, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-      } catch (FileAlreadyExistsException | DirectoryNotEmptyException e) {
-        throw duplicate(request.id());
+      } catch (IOException e) {
+        if (Files.exists(target)) throw duplicate(request.id());
+        throw e;
       }
     } finally {
       if (Files.exists(staging)) DurableFiles.deleteRecursively(staging);
@@ -230,9 +230,13 @@ final class RequestStore {
   void removeLeftovers(Instant now) throws IOException {
     try (DirectoryStream<Path> stream = Files.newDirectoryStream(root, ".{tmp,trash}-*")) {
       for (Path p : stream) {
-        if (p.getFileName().toString().startsWith(TRASH)
-            || Files.getLastModifiedTime(p).toInstant().isBefore(now.minus(STALE))) {
-          DurableFiles.deleteRecursively(p);
+        try {
+          if (p.getFileName().toString().startsWith(TRASH)
+              || Files.getLastModifiedTime(p).toInstant().isBefore(now.minus(STALE))) {
+            DurableFiles.deleteRecursively(p);
+          }
+        } catch (NoSuchFileException e) {
+          // Renamed into place or removed by its writer meanwhile.
         }
       }
     }

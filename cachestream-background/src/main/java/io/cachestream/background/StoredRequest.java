@@ -24,6 +24,10 @@ record StoredRequest(
 
   static final int VERSION = 1;
 
+  StoredRequest {
+    headers = headers == null ? List.of() : headers; // optional for other programs writing requests
+  }
+
   boolean isMultipart() {
     return formFields != null || formFiles != null;
   }

@@ -72,7 +72,7 @@ final class CacheCommands {
 
     /** Shows progress until the pre-cache ends; returns its error, or null. */
     private String follow(CacheAccess cache, URI url) throws IOException, InterruptedException {
-      try (Progress progress = Progress.start("precache " + url, System.err)) {
+      try (ProgressReport progress = ProgressReport.start("precache " + url, System.err)) {
         while (true) {
           JsonNode state = cache.call("GET", "/api/precache?url=" + encode(url.toString()), null);
           long length = state.get("length").isNull() ? -1 : state.get("length").asLong();

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Play remote media while it downloads, from a local range cache.",
-    subcommands = {ServeCommand.class, CacheCommands.Precache.class, CacheCommands.Ls.class, CacheCommands.Rm.class})
+    subcommands = {ServeCommand.class, CacheCommands.Precache.class, CacheCommands.Ls.class, CacheCommands.Rm.class,
+        RequestCommand.class})
 public final class Main {
   public static void main(String[] args) {
     System.exit(run(args));
@@ -18,9 +19,17 @@ public final class Main {
   /** Runs the command line and returns the exit code (for tests and {@link #main}). */
   public static int run(String... args) {
     CommandLine cli = new CommandLine(new Main());
+    // `--data @file` is ours to read: picocli must not expand it as an argument file.
+    cli.setExpandAtFiles(false);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println("cachestream: " + oneLine(e));
-      return 1;
+      return e instanceof IllegalArgumentException ? 2 : 1;
+    });
+    // Scripts get one line for a usage error too; --help shows the rest.
+    cli.setParameterExceptionHandler((e, args2) -> {
+      e.getCommandLine().getErr().println("cachestream: " + oneLine(e)
+          + " (see 'cachestream " + e.getCommandLine().getCommandName() + " --help')");
+      return 2;
     });
     return cli.execute(args);
   }

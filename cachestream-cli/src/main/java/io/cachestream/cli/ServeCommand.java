@@ -2,6 +2,10 @@ package io.cachestream.cli;
 
 import io.cachestream.CacheConfig;
 import io.cachestream.CacheStreamManager;
+import io.cachestream.LocalApi;
+import java.util.concurrent.atomic.AtomicReference;
+import io.cachestream.background.BackgroundHttpClient;
+import io.cachestream.background.BackgroundOptions;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -9,7 +13,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
 
-/** {@code cachestream serve}: runs the daemon until SIGTERM or SIGINT, then checkpoints and exits 0. */
+/**
+ * {@code cachestream serve}: runs the stream cache server and the background request queue of the cache dir until
+ * SIGTERM or SIGINT, then checkpoints and exits 0.
+ */
 @Command(name = "serve", mixinStandardHelpOptions = true,
     description = "Run the local stream cache server until SIGTERM/SIGINT.")
 final class ServeCommand implements Callable<Integer> {
@@ -37,12 +44,27 @@ final class ServeCommand implements Callable<Integer> {
     if (splitThreshold != null) {
       builder.rangeRequestSplitThreshold(splitThreshold.equals("off") ? null : Long.parseLong(splitThreshold));
     }
-    CacheStreamManager manager = CacheStreamManager.start(builder.build());
+    Path dir = CacheAccess.cacheDirOrDefault(cacheDir);
+    // The daemon also runs the background request queue of its data dir, reachable at /api/requests. The cache
+    // opens first: it takes the directory's lock and reports an unusable or busy directory clearly.
+    AtomicReference<RequestsApi> requestsApi = new AtomicReference<>();
+    CacheStreamManager manager = CacheStreamManager.start(builder.api("requests", (method, path, query, headers, body) -> {
+      RequestsApi api = requestsApi.get();
+      return api != null ? api.handle(method, path, query, headers, body)
+          : new LocalApi.Response(503, "text/plain", "starting\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }).build());
+    BackgroundHttpClient requests;
+    try {
+      requests = BackgroundHttpClient.open(dir, BackgroundOptions.defaults());
+    } catch (RuntimeException | java.io.IOException e) {
+      manager.close();
+      throw e;
+    }
+    requestsApi.set(new RequestsApi(requests));
     CountDownLatch stop = new CountDownLatch(1);
     // Handle the signals ourselves so that a requested stop exits 0 (the JVM default would be 128+signal).
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
     Signal.handle(new Signal("INT"), s -> stop.countDown());
-    Path dir = CacheAccess.cacheDirOrDefault(cacheDir);
     CacheAccess.announce(dir, manager);
     System.out.println("Serving on " + manager.baseUrl());
     System.out.println("API token: " + manager.apiToken());
@@ -50,6 +72,7 @@ final class ServeCommand implements Callable<Integer> {
     stop.await();
     CacheAccess.withdraw(dir);
     manager.close();
+    requests.close();
     return 0;
   }
 }

@@ -9,27 +9,28 @@ import me.tongfei.progressbar.ProgressBarBuilder;
  * Byte progress on stderr: a live bar (bytes, rate, ETA) on a terminal, plain lines at most once a second
  * otherwise, so logs and pipes stay readable.
  */
-final class Progress implements AutoCloseable {
+final class ProgressReport implements AutoCloseable {
   private final String task;
   private final PrintStream out;
   private final ProgressBar bar;
   private long lastLine;
   private long current;
   private long max = -1;
+  private String message = "";
 
-  private Progress(String task, PrintStream out, ProgressBar bar) {
+  private ProgressReport(String task, PrintStream out, ProgressBar bar) {
     this.task = task;
     this.out = out;
     this.bar = bar;
   }
 
-  static Progress start(String task, PrintStream out) {
+  static ProgressReport start(String task, PrintStream out) {
     if (System.console() == null) {
-      return new Progress(task, out, null);
+      return new ProgressReport(task, out, null);
     }
     ProgressBar bar = new ProgressBarBuilder().setTaskName(task).setInitialMax(-1).setUnit("MiB", 1 << 20)
         .showSpeed().setConsumer(new ConsoleProgressBarConsumer(out)).build();
-    return new Progress(task, out, bar);
+    return new ProgressReport(task, out, bar);
   }
 
   /** Reports {@code done} of {@code total} bytes ({@code total} -1 while unknown). */
@@ -50,9 +51,22 @@ final class Progress implements AutoCloseable {
     }
   }
 
+  /** A short state shown beside the bytes ("running", "completed: HTTP 200"); a plain line when it changes. */
+  void message(String text) {
+    if (text.equals(message)) {
+      return;
+    }
+    message = text;
+    if (bar != null) {
+      bar.setExtraMessage(text);
+    } else {
+      printLine();
+    }
+  }
+
   private void printLine() {
     out.println(task + ": " + current + (max >= 0 ? " / " + max : "") + " bytes"
-        + (max > 0 ? String.format(" (%.0f%%)", 100.0 * current / max) : ""));
+        + (max > 0 ? String.format(" (%.0f%%)", 100.0 * current / max) : "") + (message.isEmpty() ? "" : " " + message));
   }
 
   @Override
