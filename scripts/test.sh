@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs the real peers the end-to-end tests use
-# (nginx as origin, curl, ffmpeg/ffprobe) when missing, then builds and tests every module.
+# (nginx as origin and caching peer, curl, ffmpeg/ffprobe, mpv, wrk) when missing, then builds and tests every
+# module.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -9,6 +10,8 @@ command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx-lig
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)
+command -v mpv >/dev/null 2>&1 || need+=(mpv)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if (( ${#need[@]} )); then
   echo "installing test tools: ${need[*]}" >&2
   sudo_cmd=()
