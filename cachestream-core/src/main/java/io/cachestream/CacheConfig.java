@@ -200,7 +200,7 @@ public final class CacheConfig {
     return apiToken;
   }
 
-  /** Bytes downloaded between checkpoints. Default 4 MiB. */
+  /** Bytes downloaded between checkpoints. Default 16 MiB. */
   public long checkpointBytes() {
     return checkpointBytes;
   }
@@ -235,7 +235,7 @@ public final class CacheConfig {
     private Function<URI, String> cacheKey = URI::toString;
     private final Map<String, LocalApi> apis = new LinkedHashMap<>();
     private String apiToken;
-    private long checkpointBytes = 4L * 1024 * 1024;
+    private long checkpointBytes = 16L * 1024 * 1024;
     private Duration checkpointInterval = Duration.ofSeconds(1);
     private LifecycleTimer lifecycleTimer;
 

@@ -58,6 +58,7 @@ public final class Resource {
   private long lastAccess;
   private long validated;
   private long uncheckpointedBytes;
+  private boolean checkpointQueued;
   private long lastCheckpointNanos = System.nanoTime();
   private io.cachestream.LifecycleTimer.Cancellable idleTimer;
   private CompletableFuture<Boolean> validation;
@@ -767,14 +768,21 @@ public final class Resource {
       written.add(keepFrom, keepTo);
       engine.index.grow(key, written.totalBytes() - before);
       uncheckpointedBytes += keepTo - keepFrom;
-      checkpointDue = uncheckpointedBytes >= engine.config.checkpointBytes()
+      checkpointDue = !checkpointQueued && (uncheckpointedBytes >= engine.config.checkpointBytes()
           || System.nanoTime() - lastCheckpointNanos >= engine.config.checkpointInterval().toNanos()
-          || (info != null && info.lengthKnown() && written.covers(0, info.length()));
+          || (info != null && info.lengthKnown() && written.covers(0, info.length())));
+      checkpointQueued |= checkpointDue;
       callbacks = wakePresent(keepFrom, keepTo);
     }
     callbacks.forEach(Runnable::run);
     if (checkpointDue) {
-      checkpoint();
+      // The fsync runs beside the download, not in its way: the download keeps reading meanwhile.
+      engine.fetchThreads.execute(() -> {
+        synchronized (this) {
+          checkpointQueued = false;
+        }
+        checkpoint();
+      });
     }
     Long budget = engine.config.maxCacheBytes();
     if (budget != null && writtenBytes() > budget) {
