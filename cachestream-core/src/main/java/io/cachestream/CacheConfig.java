@@ -37,6 +37,7 @@ public final class CacheConfig {
   private final long checkpointBytes;
   private final Duration checkpointInterval;
   private final LifecycleTimer lifecycleTimer;
+  private final TransferMode transferMode;
 
   private CacheConfig(Builder b) {
     this.port = b.port;
@@ -60,6 +61,7 @@ public final class CacheConfig {
     this.checkpointBytes = b.checkpointBytes;
     this.checkpointInterval = b.checkpointInterval;
     this.lifecycleTimer = b.lifecycleTimer;
+    this.transferMode = b.transferMode;
   }
 
   public static Builder builder() {
@@ -90,6 +92,7 @@ public final class CacheConfig {
     b.checkpointBytes = checkpointBytes;
     b.checkpointInterval = checkpointInterval;
     b.lifecycleTimer = lifecycleTimer;
+    b.transferMode = transferMode;
     return b;
   }
 
@@ -210,6 +213,11 @@ public final class CacheConfig {
     return checkpointInterval;
   }
 
+  /** How cached bytes are sent. Default {@link TransferMode#SENDFILE}. */
+  public TransferMode transferMode() {
+    return transferMode;
+  }
+
   /** The timer of lifecycle steps, or null for the internal one. */
   public LifecycleTimer lifecycleTimer() {
     return lifecycleTimer;
@@ -238,8 +246,14 @@ public final class CacheConfig {
     private long checkpointBytes = 16L * 1024 * 1024;
     private Duration checkpointInterval = Duration.ofSeconds(1);
     private LifecycleTimer lifecycleTimer;
+    private TransferMode transferMode = TransferMode.SENDFILE;
 
     private Builder() {}
+
+    public Builder transferMode(TransferMode mode) {
+      this.transferMode = Objects.requireNonNull(mode, "transferMode");
+      return this;
+    }
 
     /** Schedules lifecycle steps with {@code timer} instead of the internal timer thread (for tests). */
     public Builder lifecycleTimer(LifecycleTimer timer) {

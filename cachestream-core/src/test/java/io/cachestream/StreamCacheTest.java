@@ -88,6 +88,17 @@ class StreamCacheTest {
   }
 
   @Test
+  void mappedTransfersServeTheSameBytesAsSendfile() throws Exception {
+    byte[] content = RangeOrigin.randomBytes(9 << 20, 7);
+    origin.file("/mapped.bin", content);
+    start(CacheConfig.builder().transferMode(TransferMode.MMAP));
+    URI source = origin.uri("/mapped.bin");
+    assertThat(get(source, null).body()).isEqualTo(content); // cold: mapped windows of a growing file
+    assertThat(get(source, null).body()).isEqualTo(content); // hot
+    assertThat(get(source, "bytes=5000000-").body()).isEqualTo(Arrays.copyOfRange(content, 5_000_000, content.length));
+  }
+
+  @Test
   void concurrentClientsShareOneDownload() throws Exception {
     byte[] content = RangeOrigin.randomBytes(2 << 20, 2);
     origin.file("/shared.bin", content).throttle(128 * 1024, 20);

@@ -21,6 +21,7 @@ public final class Main {
     CommandLine cli = new CommandLine(new Main());
     // `--data @file` is ours to read: picocli must not expand it as an argument file.
     cli.setExpandAtFiles(false);
+    cli.setCaseInsensitiveEnumValuesAllowed(true);
     cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
       commandLine.getErr().println("cachestream: " + oneLine(e));
       return e instanceof IllegalArgumentException ? 2 : 1;

@@ -3,6 +3,7 @@ package io.cachestream.cli;
 import io.cachestream.CacheConfig;
 import io.cachestream.CacheStreamManager;
 import io.cachestream.LocalApi;
+import io.cachestream.TransferMode;
 import java.util.concurrent.atomic.AtomicReference;
 import io.cachestream.background.BackgroundHttpClient;
 import io.cachestream.background.BackgroundOptions;
@@ -35,9 +36,18 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--read-ahead", description = "Bytes downloaded past the furthest byte a client asked for; default: the whole file.")
   Long readAhead;
 
+  @Option(names = "--transfer", defaultValue = "SENDFILE",
+      description = "How cached bytes are sent: ${COMPLETION-CANDIDATES} (case-insensitive). Default: ${DEFAULT-VALUE}.")
+  TransferMode transfer;
+
+  @Option(names = "--max-cache-bytes", paramLabel = "BYTES",
+      description = "Cache size budget; least recently used entries are evicted above it. Default: none.")
+  Long maxCacheBytes;
+
   @Override
   public Integer call() throws Exception {
-    CacheConfig.Builder builder = CacheConfig.builder().port(port).bindAddress(bind).readAhead(readAhead);
+    CacheConfig.Builder builder = CacheConfig.builder().port(port).bindAddress(bind).readAhead(readAhead)
+        .transferMode(transfer).maxCacheBytes(maxCacheBytes);
     if (cacheDir != null) {
       builder.cacheDir(cacheDir);
     }

@@ -1,6 +1,7 @@
 package io.cachestream.server;
 
 import io.cachestream.CacheConfig;
+import io.cachestream.TransferMode;
 import io.cachestream.engine.DirectStream;
 import io.cachestream.engine.OriginErrorException;
 import io.cachestream.engine.Resource;
@@ -294,8 +295,25 @@ final class ResourceExchange {
         count = Math.min(count, bodyEnd - position);
       }
       long written = count;
-      ctx.writeAndFlush(new SharedFileRegion(resource.channel(), position, count)).addListener(
+      Object chunk;
+      java.nio.MappedByteBuffer mapped = null;
+      if (resource.settings().transferMode() == TransferMode.MMAP) {
+        try {
+          mapped = resource.channel().map(java.nio.channels.FileChannel.MapMode.READ_ONLY, position, count);
+        } catch (IOException e) {
+          abort();
+          return;
+        }
+        chunk = io.netty.buffer.Unpooled.wrappedBuffer(mapped);
+      } else {
+        chunk = new SharedFileRegion(resource.channel(), position, count);
+      }
+      java.nio.MappedByteBuffer toUnmap = mapped;
+      ctx.writeAndFlush(chunk).addListener(
           (ChannelFutureListener) f -> {
+            if (toUnmap != null) {
+              io.netty.util.internal.PlatformDependent.freeDirectBuffer(toUnmap);
+            }
             if (f.isSuccess()) {
               position += written;
               resource.readerAt(this, position, end >= 0 ? end : Long.MAX_VALUE);
