@@ -9,7 +9,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,46 +21,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Flow;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The Java API: pre-caching, streams and their lifecycle, metadata, eviction, per-stream settings, bad input. */
 @Timeout(60)
-class CacheStreamManagerTest {
-  @TempDir Path dir;
-  RangeOrigin origin;
-  CacheStreamManager manager;
-  final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-  @BeforeEach
-  void setUp() throws IOException {
-    origin = new RangeOrigin();
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    if (manager != null) {
-      manager.close();
-    }
-    origin.close();
-  }
-
-  private CacheStreamManager start(CacheConfig.Builder config) throws IOException {
-    manager = CacheStreamManager.start(config.port(0).cacheDir(dir.resolve("cache")).build());
-    return manager;
-  }
-
-  private HttpResponse<byte[]> get(URI source, String range) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(manager.cacheUrl(source)).timeout(Duration.ofSeconds(30));
-    if (range != null) {
-      b.header("Range", range);
-    }
-    return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-  }
-
+class CacheStreamManagerTest extends ProxyTestSupport {
   /** A lifecycle timer whose tasks run only when the test says so. */
   static final class ManualTimer implements LifecycleTimer {
     record Task(Runnable task, Duration delay, boolean[] cancelled) {}

@@ -8,51 +8,17 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import mockwebserver3.MockResponse;
 import mockwebserver3.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** What happens when the network, the origin or the resource misbehaves: correct bytes or a clean error. */
 @Timeout(60)
-class ReliabilityTest {
-  @TempDir Path dir;
-  RangeOrigin origin;
-  CacheStreamManager manager;
-  final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-  @BeforeEach
-  void setUp() throws IOException {
-    origin = new RangeOrigin();
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    if (manager != null) {
-      manager.close();
-    }
-    origin.close();
-  }
-
-  private void start(CacheConfig.Builder config) throws IOException {
-    manager = CacheStreamManager.start(config.port(0).cacheDir(dir.resolve("cache")).build());
-  }
-
-  private HttpResponse<byte[]> get(URI source, String range) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(manager.cacheUrl(source)).timeout(Duration.ofSeconds(30));
-    if (range != null) {
-      b.header("Range", range);
-    }
-    return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-  }
-
+class ReliabilityTest extends ProxyTestSupport {
   private List<RecordedRequest> gets(String path) {
     return origin.requestsFor(path).stream().filter(r -> r.getMethod().equals("GET")).toList();
   }

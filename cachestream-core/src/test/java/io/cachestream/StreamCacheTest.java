@@ -13,7 +13,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,46 +22,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** The stream cache end to end in one JVM: real Netty server, real OkHttp upstream, fake origin on loopback. */
 @Timeout(60)
-class StreamCacheTest {
-  @TempDir Path dir;
-  RangeOrigin origin;
-  CacheStreamManager manager;
-  final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-
-  @BeforeEach
-  void setUp() throws IOException {
-    origin = new RangeOrigin();
-  }
-
-  @AfterEach
-  void tearDown() throws IOException {
-    if (manager != null) {
-      manager.close();
-    }
-    origin.close();
-  }
-
-  private CacheStreamManager start(CacheConfig.Builder config) throws IOException {
-    manager = CacheStreamManager.start(config.port(0).cacheDir(dir.resolve("cache")).build());
-    return manager;
-  }
-
-  private HttpResponse<byte[]> get(URI source, String range) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(manager.cacheUrl(source)).timeout(Duration.ofSeconds(30));
-    if (range != null) {
-      b.header("Range", range);
-    }
-    return client.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-  }
-
+class StreamCacheTest extends ProxyTestSupport {
   @Test
   void streamsWhileDownloadingAndServesTheNextPlayFromCacheWithOriginGone() throws Exception {
     byte[] content = RangeOrigin.randomBytes(3 << 20, 1);

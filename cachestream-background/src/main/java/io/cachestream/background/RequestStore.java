@@ -1,5 +1,7 @@
 package io.cachestream.background;
 
+import io.cachestream.files.DurableFiles;
+
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;

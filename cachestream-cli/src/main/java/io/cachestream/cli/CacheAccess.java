@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cachestream.CacheConfig;
 import io.cachestream.CacheStreamManager;
-import io.cachestream.store.AtomicFiles;
+import io.cachestream.files.DurableFiles;
 import io.cachestream.store.CacheStore;
 import java.io.IOException;
 import java.net.URI;
@@ -61,7 +61,7 @@ final class CacheAccess implements AutoCloseable {
         .put("pid", ProcessHandle.current().pid())
         .put("baseUrl", manager.baseUrl().toString().replaceAll("/$", ""))
         .put("token", manager.apiToken());
-    AtomicFiles.write(cacheDir.resolve(DAEMON_FILE), JSON.writeValueAsBytes(node));
+    new DurableFiles(true).write(cacheDir.resolve(DAEMON_FILE), JSON.writeValueAsBytes(node));
   }
 
   static void withdraw(Path cacheDir) {

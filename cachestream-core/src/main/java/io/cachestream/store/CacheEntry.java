@@ -1,5 +1,6 @@
 package io.cachestream.store;
 
+import io.cachestream.files.DurableFiles;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -18,6 +19,7 @@ import java.nio.file.StandardOpenOption;
 public final class CacheEntry implements Closeable {
   static final String DATA = "data";
   static final String META = "meta.json";
+  private static final DurableFiles FILES = new DurableFiles(true);
 
   private final String key;
   private final Path dir;
@@ -73,7 +75,7 @@ public final class CacheEntry implements Closeable {
 
   /** Replaces meta.json without forcing data: only for metas that claim no more bytes than the last one. */
   public void writeMeta(EntryMeta meta) throws IOException {
-    AtomicFiles.write(metaPath(), CacheStore.JSON.writeValueAsBytes(meta));
+    FILES.write(metaPath(), CacheStore.JSON.writeValueAsBytes(meta));
   }
 
   /** Drops every byte: meta first (so nothing is claimed), then the data; {@code emptyMeta} null removes meta. */

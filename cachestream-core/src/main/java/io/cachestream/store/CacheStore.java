@@ -185,8 +185,15 @@ public final class CacheStore implements Closeable {
   static void deleteEntryDir(Path entryDir) throws IOException {
     // Meta first: an entry whose data survives without meta is ignored, the other way round would be served.
     Files.deleteIfExists(entryDir.resolve(CacheEntry.META));
-    Files.deleteIfExists(entryDir.resolve(CacheEntry.META + ".tmp"));
     Files.deleteIfExists(entryDir.resolve(CacheEntry.DATA));
+    if (Files.isDirectory(entryDir)) {
+      // Temp files a crash left behind mid-replacement of meta.json.
+      try (DirectoryStream<Path> temps = Files.newDirectoryStream(entryDir, CacheEntry.META + ".tmp-*")) {
+        for (Path temp : temps) {
+          Files.deleteIfExists(temp);
+        }
+      }
+    }
     try {
       Files.deleteIfExists(entryDir);
     } catch (java.nio.file.DirectoryNotEmptyException ignored) {

@@ -1,4 +1,4 @@
-package io.cachestream.background;
+package io.cachestream.files;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -15,19 +15,20 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.UUID;
 
 /**
- * Write-to-temp, fsync, rename: the only way files under {@code requests/} change, so a crash at any point leaves either
- * the old or the new version of a file, never a torn one. With fsync off only the rename part remains, which is still
+ * Write-to-temp, fsync, rename: how the cache's {@code meta.json} files and the background client's request files
+ * change, so a crash at any point leaves either the old or the new version of a file, never a torn one. With fsync off only the rename part remains, which is still
  * enough for process crashes (the kernel keeps the page cache) but not for power loss.
  */
-final class DurableFiles {
+public final class DurableFiles {
   private final boolean fsync;
 
-  DurableFiles(boolean fsync) {
+  /** With {@code fsync} false, files stay whole across process crashes but not across power loss. */
+  public DurableFiles(boolean fsync) {
     this.fsync = fsync;
   }
 
   /** Replaces {@code target} with {@code data} atomically; durable once this returns (with fsync on). */
-  void write(Path target, byte[] data) throws IOException {
+  public void write(Path target, byte[] data) throws IOException {
     Path tmp = tempSibling(target);
     try {
       writeNew(tmp, data);
@@ -39,7 +40,7 @@ final class DurableFiles {
   }
 
   /** Creates {@code file} (which must not exist) holding {@code data}, fsynced; the directory entry is not synced. */
-  void writeNew(Path file, byte[] data) throws IOException {
+  public void writeNew(Path file, byte[] data) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
       ByteBuffer buf = ByteBuffer.wrap(data);
       while (buf.hasRemaining()) ch.write(buf);
@@ -48,12 +49,12 @@ final class DurableFiles {
   }
 
   /** Copies {@code source} to the new file {@code target}, fsynced; streams, so any size is fine. */
-  void copyNew(Path source, Path target) throws IOException {
+  public void copyNew(Path source, Path target) throws IOException {
     Files.copy(source, target);
     syncFile(target);
   }
 
-  void syncFile(Path file) throws IOException {
+  public void syncFile(Path file) throws IOException {
     if (!fsync) return;
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
       ch.force(true);
@@ -61,7 +62,7 @@ final class DurableFiles {
   }
 
   /** Makes renames and creations inside {@code dir} durable. */
-  void syncDir(Path dir) throws IOException {
+  public void syncDir(Path dir) throws IOException {
     if (!fsync) return;
     try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
       ch.force(true);
@@ -73,7 +74,7 @@ final class DurableFiles {
   }
 
   /** Atomic rename, replacing {@code target} if it is a file. */
-  static void rename(Path source, Path target) throws IOException {
+  public static void rename(Path source, Path target) throws IOException {
     try {
       Files.move(source, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
@@ -81,12 +82,12 @@ final class DurableFiles {
     }
   }
 
-  static Path tempSibling(Path target) {
+  public static Path tempSibling(Path target) {
     return target.resolveSibling(target.getFileName() + ".tmp-" + UUID.randomUUID());
   }
 
   /** Deletes {@code path} and everything below it; missing files are fine (another process may be deleting too). */
-  static void deleteRecursively(Path path) throws IOException {
+  public static void deleteRecursively(Path path) throws IOException {
     if (!Files.exists(path)) return;
     Files.walkFileTree(
         path,
