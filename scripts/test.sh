@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs the real peers the end-to-end tests use
-# (nginx as origin and caching peer, curl, ffmpeg/ffprobe, mpv, wrk) when missing, then builds and tests every
+# (nginx as origin and caching peer, curl, ffmpeg/ffprobe, mpv, VLC, wrk) when missing, then builds and tests every
 # module.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -18,6 +18,13 @@ if (( ${#need[@]} )); then
   [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+if ! command -v cvlc >/dev/null 2>&1; then
+  # VLC's recommends pull a desktop; the headless player needs only the binary and base plugins.
+  sudo_cmd=()
+  [[ $(id -u) -eq 0 ]] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends vlc-bin vlc-plugin-base >/dev/null
 fi
 
 exec mvn -B -ntp verify "$@"
