@@ -11,16 +11,18 @@ import java.net.URI;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
-import java.util.List;
-import java.util.Objects;
-import java.util.Optional;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
 /**
@@ -62,8 +64,7 @@ public final class CacheStreamManager implements AutoCloseable {
     Engine engine = new Engine(config, store);
     String token = config.apiToken() != null ? config.apiToken() : randomToken();
     // The cache's own API answers through the manager, which exists only once the server is up.
-    java.util.concurrent.atomic.AtomicReference<CacheStreamManager> self =
-        new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicReference<CacheStreamManager> self = new AtomicReference<>();
     CacheApi cacheApi = new CacheApi(self::get);
     Map<String, LocalApi> apis = new HashMap<>(config.apis());
     apis.putIfAbsent("entries", cacheApi.entries());
@@ -233,7 +234,7 @@ public final class CacheStreamManager implements AutoCloseable {
         list.add(toMetadata(meta));
       }
     }
-    list.sort(java.util.Comparator.comparing(CacheMetadata::lastAccess));
+    list.sort(Comparator.comparing(CacheMetadata::lastAccess));
     return list;
   }
 

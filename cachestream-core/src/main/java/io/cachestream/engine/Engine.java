@@ -1,6 +1,7 @@
 package io.cachestream.engine;
 
 import io.cachestream.CacheConfig;
+import io.cachestream.LifecycleTimer;
 import io.cachestream.store.CacheEntry;
 import io.cachestream.store.CacheStore;
 import java.io.Closeable;
@@ -10,12 +11,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.ConnectionPool;
 import okhttp3.OkHttpClient;
@@ -34,13 +38,12 @@ public final class Engine implements Closeable {
   final OkHttpClient http;
   final ExecutorService fetchThreads;
   final ScheduledExecutorService timers;
-  final io.cachestream.LifecycleTimer lifecycleTimer;
+  final LifecycleTimer lifecycleTimer;
   private final Map<String, Resource> resources = new HashMap<>();
-  private final Map<String, Semaphore> hostPermits = new java.util.concurrent.ConcurrentHashMap<>();
+  private final Map<String, Semaphore> hostPermits = new ConcurrentHashMap<>();
   private boolean closed;
   final CacheIndex index = new CacheIndex();
-  private final java.util.concurrent.atomic.AtomicBoolean evictionScheduled =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private final AtomicBoolean evictionScheduled = new AtomicBoolean();
 
   public Engine(CacheConfig config, CacheStore store) {
     this.config = config;
@@ -151,7 +154,7 @@ public final class Engine implements Closeable {
   }
 
   /** Threads for blocking work on behalf of readers (pass-through streams). */
-  public java.util.concurrent.Executor blockingWork() {
+  public Executor blockingWork() {
     return fetchThreads;
   }
 

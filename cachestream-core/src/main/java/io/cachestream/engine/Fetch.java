@@ -1,5 +1,6 @@
 package io.cachestream.engine;
 
+import io.cachestream.CacheConfig;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
@@ -248,7 +249,7 @@ final class Fetch implements Runnable {
   }
 
   /** A request of {@code source} with identity encoding and the configured headers. */
-  static Request.Builder request(io.cachestream.CacheConfig settings, URI source) {
+  static Request.Builder request(CacheConfig settings, URI source) {
     Request.Builder rb = new Request.Builder().url(source.toString()).header("Accept-Encoding", "identity");
     settings.requestHeaders().forEach(rb::header);
     return rb;
@@ -269,7 +270,7 @@ final class Fetch implements Runnable {
   }
 
   /** A {@code HEAD} to the origin, for a HEAD from a client of a resource never seen. */
-  static ResourceInfo head(Engine engine, io.cachestream.CacheConfig settings, URI source) throws IOException {
+  static ResourceInfo head(Engine engine, CacheConfig settings, URI source) throws IOException {
     Request.Builder rb = request(settings, source).head();
     try (Response response = engine.httpFor(settings).newCall(rb.build()).execute()) {
       if (response.code() != 200) {
@@ -292,7 +293,7 @@ final class Fetch implements Runnable {
    * A conditional request for the cached version {@code current}: null if the origin answers 304, else the
    * description of what it has now (from a one-byte ranged answer, so a changed resource costs no download here).
    */
-  static ResourceInfo revalidate(Engine engine, io.cachestream.CacheConfig settings, URI source,
+  static ResourceInfo revalidate(Engine engine, CacheConfig settings, URI source,
       ResourceInfo current) throws IOException {
     Request.Builder rb = request(settings, source).header("Range", "bytes=0-0");
     if (current.etag() != null) {
@@ -320,7 +321,7 @@ final class Fetch implements Runnable {
    * A request for {@code [from, end)} read by one reader without caching; a 200 (Range ignored) is skipped to
    * {@code from}.
    */
-  static DirectStream direct(Engine engine, io.cachestream.CacheConfig settings, URI source, long from, long end,
+  static DirectStream direct(Engine engine, CacheConfig settings, URI source, long from, long end,
       String validator) throws IOException {
     Request.Builder rb = request(settings, source)
         .header("Range", "bytes=" + from + "-" + (end > 0 ? String.valueOf(end - 1) : ""));

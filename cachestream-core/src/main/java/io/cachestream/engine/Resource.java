@@ -1,5 +1,7 @@
 package io.cachestream.engine;
 
+import io.cachestream.CacheConfig;
+import io.cachestream.LifecycleTimer;
 import io.cachestream.store.CacheEntry;
 import io.cachestream.store.EntryMeta;
 import io.cachestream.store.RangeSet;
@@ -7,9 +9,13 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -37,7 +43,7 @@ public final class Resource {
   private final URI source;
   private final CacheEntry entry;
   private final Object checkpointLock = new Object();
-  private volatile io.cachestream.CacheConfig settings;
+  private volatile CacheConfig settings;
 
   // Guarded by this.
   private final RangeSet written;
@@ -60,7 +66,7 @@ public final class Resource {
   private long uncheckpointedBytes;
   private boolean checkpointQueued;
   private long lastCheckpointNanos = System.nanoTime();
-  private io.cachestream.LifecycleTimer.Cancellable idleTimer;
+  private LifecycleTimer.Cancellable idleTimer;
   private CompletableFuture<Boolean> validation;
   private int failures;
   private IOException lastFailure;
@@ -70,7 +76,7 @@ public final class Resource {
   /** For a live playlist: how old it may be when served; -1 for everything else. */
   private long liveMaxAgeMillis = -1;
   /** Readers' positions and requested ends, which bound demand-driven downloads. */
-  private final java.util.Map<Object, long[]> readers = new java.util.HashMap<>();
+  private final Map<Object, long[]> readers = new HashMap<>();
 
   Resource(Engine engine, String key, URI source, CacheEntry entry) {
     this.engine = engine;
@@ -262,7 +268,7 @@ public final class Resource {
    * Marks this resource as a live playlist: once older than {@code maxAge}, {@link #refreshIfStale()} drops it so
    * the next read fetches it again.
    */
-  public synchronized void markLive(java.time.Duration maxAge) {
+  public synchronized void markLive(Duration maxAge) {
     liveMaxAgeMillis = maxAge.toMillis();
   }
 
@@ -409,7 +415,7 @@ public final class Resource {
   }
 
   private void scheduleIdle(long delayMillis, Runnable task) {
-    idleTimer = engine.lifecycleTimer.schedule(task, java.time.Duration.ofMillis(delayMillis));
+    idleTimer = engine.lifecycleTimer.schedule(task, Duration.ofMillis(delayMillis));
   }
 
   private void pauseIfIdle() {
@@ -475,13 +481,13 @@ public final class Resource {
   }
 
   /** The settings in force: the manager's, or a stream's own ({@link #configure}). */
-  public io.cachestream.CacheConfig settings() {
+  public CacheConfig settings() {
     return settings;
   }
 
   /** Gives this resource its own settings (per-stream configuration); they apply to downloads started next. */
-  public void configure(io.cachestream.CacheConfig perStream) {
-    this.settings = java.util.Objects.requireNonNull(perStream, "perStream");
+  public void configure(CacheConfig perStream) {
+    this.settings = Objects.requireNonNull(perStream, "perStream");
   }
 
   /**

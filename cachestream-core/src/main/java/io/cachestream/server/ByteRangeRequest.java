@@ -80,7 +80,8 @@ final class ByteRangeRequest {
       if (c < '0' || c > '9') {
         return -1;
       }
-      v = v > (Long.MAX_VALUE - 9) / 10 ? Long.MAX_VALUE : v * 10 + (c - '0');
+      int digit = c - '0';
+      v = v > (Long.MAX_VALUE - digit) / 10 ? Long.MAX_VALUE : v * 10 + digit;
     }
     return v;
   }

@@ -7,7 +7,9 @@ import io.cachestream.engine.OriginErrorException;
 import io.cachestream.engine.Resource;
 import io.cachestream.engine.ResourceInfo;
 import io.cachestream.engine.StorageFailedException;
+import io.cachestream.hls.Playlist;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -20,16 +22,21 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.cachestream.hls.Playlist;
+import io.netty.util.concurrent.Future;
+import io.netty.util.internal.PlatformDependent;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.time.Duration;
-import java.util.function.UnaryOperator;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 
 /**
  * Answers one GET or HEAD of a proxied resource: waits for the origin's description, sends the head, then streams
@@ -50,7 +57,7 @@ final class ResourceExchange {
   private final boolean keepAlive;
   private final boolean head;
   private final Runnable whenDone;
-  private final java.util.concurrent.Executor blockingWork;
+  private final Executor blockingWork;
   private int generation;
   private int failuresSeen;
   private long position;
@@ -62,7 +69,7 @@ final class ResourceExchange {
   private final UnaryOperator<URI> toProxy;
 
   ResourceExchange(ChannelHandlerContext ctx, Resource resource, FullHttpRequest request,
-      boolean keepAlive, boolean head, java.util.concurrent.Executor blockingWork, UnaryOperator<URI> toProxy,
+      boolean keepAlive, boolean head, Executor blockingWork, UnaryOperator<URI> toProxy,
       Runnable whenDone) {
     this.ctx = ctx;
     this.toProxy = toProxy;
@@ -165,7 +172,7 @@ final class ResourceExchange {
     sendPlaylist(resource.info(), playlist.toByteArray());
   }
 
-  private java.util.function.Consumer<IOException> afterWait(Runnable next) {
+  private Consumer<IOException> afterWait(Runnable next) {
     return failure -> ctx.executor().execute(() -> {
       if (failure != null) {
         abort();
@@ -296,23 +303,23 @@ final class ResourceExchange {
       }
       long written = count;
       Object chunk;
-      java.nio.MappedByteBuffer mapped = null;
+      MappedByteBuffer mapped = null;
       if (resource.settings().transferMode() == TransferMode.MMAP) {
         try {
-          mapped = resource.channel().map(java.nio.channels.FileChannel.MapMode.READ_ONLY, position, count);
+          mapped = resource.channel().map(FileChannel.MapMode.READ_ONLY, position, count);
         } catch (IOException e) {
           abort();
           return;
         }
-        chunk = io.netty.buffer.Unpooled.wrappedBuffer(mapped);
+        chunk = Unpooled.wrappedBuffer(mapped);
       } else {
         chunk = new SharedFileRegion(resource.channel(), position, count);
       }
-      java.nio.MappedByteBuffer toUnmap = mapped;
+      MappedByteBuffer toUnmap = mapped;
       ctx.writeAndFlush(chunk).addListener(
           (ChannelFutureListener) f -> {
             if (toUnmap != null) {
-              io.netty.util.internal.PlatformDependent.freeDirectBuffer(toUnmap);
+              PlatformDependent.freeDirectBuffer(toUnmap);
             }
             if (f.isSuccess()) {
               position += written;
@@ -370,7 +377,7 @@ final class ResourceExchange {
     });
   }
 
-  private void afterLast(io.netty.util.concurrent.Future<? super Void> f) {
+  private void afterLast(Future<? super Void> f) {
     finish();
     if (!f.isSuccess() || !keepAlive) {
       ctx.close();

@@ -96,6 +96,12 @@ class ByteRangeRequestTest {
     assertThat(ByteRangeRequest.parse("bytes=-4294967296").resolve(len)).containsExactly(len - (4L << 30), len - 1);
   }
 
+  @Test
+  void numbersJustBelowTheLongLimitAreExactNotSaturated() {
+    long[] span = ByteRangeRequest.parse("bytes=9223372036854775800-").resolve(9223372036854775801L);
+    assertThat(span).containsExactly(9223372036854775800L, 9223372036854775800L);
+  }
+
   // ---------------------------------------------------------------- properties
 
   @Property(tries = 1000)
