@@ -10,6 +10,7 @@ import io.cachestream.engine.StorageFailedException;
 import io.cachestream.hls.Playlist;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -91,7 +92,13 @@ final class ResourceExchange {
     }
     generation = resource.generation();
     CompletableFuture<ResourceInfo> info = head ? resource.head() : resource.open(range.startHint());
-    info.whenComplete((i, e) -> ctx.executor().execute(() -> onInfo(i, e)));
+    info.whenComplete((i, e) -> {
+      if (ctx.executor().inEventLoop()) {
+        onInfo(i, e); // already known (the hot path): no extra hop through the task queue
+      } else {
+        ctx.executor().execute(() -> onInfo(i, e));
+      }
+    });
   }
 
   /** The client went away: give the resource back; the shared download goes on for others. */
@@ -256,7 +263,7 @@ final class ResourceExchange {
       ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterLast);
       return;
     }
-    ctx.flush();
+    // No flush yet: when the body is at hand, head, body and end go out in one flush.
     resource.readerAt(this, position, end >= 0 ? end : Long.MAX_VALUE);
     pump();
   }
@@ -316,11 +323,18 @@ final class ResourceExchange {
         chunk = new SharedFileRegion(resource.channel(), position, count);
       }
       MappedByteBuffer toUnmap = mapped;
-      ctx.writeAndFlush(chunk).addListener(
+      boolean last = bodyEnd >= 0 && position + count >= bodyEnd;
+      ChannelFuture write = last ? ctx.write(chunk) : ctx.writeAndFlush(chunk);
+      if (toUnmap != null) {
+        write.addListener(f -> PlatformDependent.freeDirectBuffer(toUnmap));
+      }
+      if (last) {
+        position += count;
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterLast);
+        return;
+      }
+      write.addListener(
           (ChannelFutureListener) f -> {
-            if (toUnmap != null) {
-              PlatformDependent.freeDirectBuffer(toUnmap);
-            }
             if (f.isSuccess()) {
               position += written;
               resource.readerAt(this, position, end >= 0 ? end : Long.MAX_VALUE);
@@ -332,6 +346,7 @@ final class ResourceExchange {
           });
       return;
     }
+    ctx.flush(); // the head, or what was written, goes out while this reader waits
     resource.await(position, generation, failuresSeen, failure -> ctx.executor().execute(() -> {
       if (failure instanceof StorageFailedException) {
         passThrough(bodyEnd);
