@@ -27,4 +27,5 @@ if ! command -v cvlc >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends vlc-bin vlc-plugin-base >/dev/null
 fi
 
+# Includes the benchmark's smoke run (cachestream-bench's ScenarioBenchSmokeIT), so the bench cannot rot.
 exec mvn -B -ntp verify "$@"

@@ -1,0 +1,121 @@
+package io.cachestream.bench;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Every process the benchmark starts goes through here, so that each one is stopped by its PID: at the end of its
+ * scenario, in the {@code finally} of the run, and by a shutdown hook if the JVM goes down another way.
+ */
+final class Procs {
+  private static final List<Process> LIVE = new ArrayList<>();
+
+  private Procs() {}
+
+  /** Starts {@code pb} with a proxy-free environment and registers the process. */
+  static Process start(ProcessBuilder pb) throws IOException {
+    // Loopback only: no HTTP proxy from the environment may redirect curl or ffmpeg elsewhere.
+    for (String name : List.of("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY")) {
+      pb.environment().remove(name);
+    }
+    pb.environment().put("no_proxy", "*");
+    Process p = pb.start();
+    synchronized (LIVE) {
+      LIVE.add(p);
+    }
+    return p;
+  }
+
+  /** SIGTERM to the PID, then SIGKILL if it has not exited within {@code grace}; waits until it is gone. */
+  static void stop(Process p, Duration grace) {
+    if (p == null) {
+      return;
+    }
+    try {
+      if (p.isAlive()) {
+        p.destroy();
+        if (!p.waitFor(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+          p.destroyForcibly();
+          p.waitFor(10, TimeUnit.SECONDS);
+        }
+      }
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();
+    } finally {
+      synchronized (LIVE) {
+        LIVE.remove(p);
+      }
+    }
+  }
+
+  static void stop(Process p) {
+    stop(p, Duration.ofSeconds(10));
+  }
+
+  /** Stops every process still registered, newest first. */
+  static void stopAll() {
+    List<Process> copy;
+    synchronized (LIVE) {
+      copy = new ArrayList<>(LIVE);
+    }
+    for (int i = copy.size() - 1; i >= 0; i--) {
+      stop(copy.get(i), Duration.ofSeconds(5));
+    }
+  }
+
+  /** The output of a finished command. */
+  record Result(int exit, String out, String err, double seconds) {
+    Result check(String what) {
+      if (exit != 0) {
+        throw new IllegalStateException(what + " exited " + exit + ": " + tail(err.isBlank() ? out : err));
+      }
+      return this;
+    }
+  }
+
+  /** Runs a command to its end (killed after {@code timeout}) and captures its output. */
+  static Result run(Duration timeout, List<String> command) throws IOException, InterruptedException {
+    long t0 = System.nanoTime();
+    Process p = start(new ProcessBuilder(command));
+    p.getOutputStream().close();
+    CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> slurp(p.getInputStream()));
+    CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> slurp(p.getErrorStream()));
+    try {
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new IllegalStateException("timed out after " + timeout.toSeconds() + " s: " + String.join(" ", command));
+      }
+    } finally {
+      stop(p);
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    return new Result(p.exitValue(), out.join(), err.join(), seconds);
+  }
+
+  static Result run(Duration timeout, String... command) throws IOException, InterruptedException {
+    return run(timeout, List.of(command));
+  }
+
+  private static String slurp(InputStream in) {
+    try (in) {
+      ByteArrayOutputStream buf = new ByteArrayOutputStream();
+      in.transferTo(buf);
+      return buf.toString(StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static String tail(String s) {
+    String t = s.strip();
+    return t.length() > 600 ? "…" + t.substring(t.length() - 600) : t;
+  }
+}

@@ -1,0 +1,31 @@
+package io.cachestream.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The scenario benchmark's quick version, run in CI so that it cannot rot: every scenario must run against real
+ * nginx and the real daemon. Its numbers gate nothing.
+ */
+class ScenarioBenchSmokeIT {
+  @TempDir Path tmp;
+
+  @Test
+  @Timeout(value = 6, unit = TimeUnit.MINUTES)
+  void everyScenarioRunsAndTheMarkdownTableIsWritten() throws Exception {
+    Path jar = Path.of(System.getProperty("user.dir")).resolveSibling("cachestream-cli/target/cachestream.jar");
+    Path markdown = tmp.resolve("bench.md");
+    int code = ScenarioBench.run("--quick", "--jar", jar.toString(), "--markdown", markdown.toString());
+    assertThat(code).isZero();
+    String table = Files.readString(markdown);
+    for (String scenario : new String[] {"S1", "S2", "S3", "S4", "S5", "S6", "S7", "RSS", "Ready"}) {
+      assertThat(table).contains("| " + scenario + " |");
+    }
+  }
+}
