@@ -50,6 +50,8 @@ final class ResourceExchange {
   /** Largest single region write; one in flight per connection. */
   private static final long MAX_REGION = 4L << 20;
   private static final int PASS_THROUGH_CHUNK = 64 * 1024;
+  /** Region writes outstanding per connection: two keep the socket busy; regions hold no memory. */
+  private static final int MAX_IN_FLIGHT = 2;
 
   private final ChannelHandlerContext ctx;
   private final Resource resource;
@@ -65,6 +67,9 @@ final class ResourceExchange {
   /** Exclusive end of the body, or -1 while unknown (a chunked response until the origin's body ends). */
   private long end;
   private boolean finished;
+  /** The last content was written: nothing more may be. */
+  private boolean ended;
+  private int inFlight;
   /** The playlist bytes gathered so far, when this resource is an HLS playlist. */
   private ByteArrayOutputStream playlist;
   private final UnaryOperator<URI> toProxy;
@@ -288,9 +293,12 @@ final class ResourceExchange {
     }
   }
 
-  /** Sends what is present at the position, or waits for it; the end of the body ends the response. */
+  /**
+   * Sends what is present at the position (up to {@link #MAX_IN_FLIGHT} region writes outstanding, so the socket
+   * never waits for the next write to be issued), or waits for it; the end of the body ends the response.
+   */
   private void pump() {
-    if (finished) {
+    if (finished || ended) {
       return;
     }
     if (resource.generation() != generation) {
@@ -298,17 +306,20 @@ final class ResourceExchange {
       return;
     }
     long bodyEnd = end >= 0 ? end : resource.length();
-    if (bodyEnd >= 0 && position >= bodyEnd) {
-      ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterLast);
-      return;
-    }
-    long available = resource.available(position);
-    if (available > 0) {
+    while (inFlight < MAX_IN_FLIGHT) {
+      if (bodyEnd >= 0 && position >= bodyEnd) {
+        ended = true;
+        ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterLast);
+        return;
+      }
+      long available = resource.available(position);
+      if (available == 0) {
+        break;
+      }
       long count = Math.min(available, MAX_REGION);
       if (bodyEnd >= 0) {
         count = Math.min(count, bodyEnd - position);
       }
-      long written = count;
       Object chunk;
       MappedByteBuffer mapped = null;
       if (resource.settings().transferMode() == TransferMode.MMAP) {
@@ -322,28 +333,31 @@ final class ResourceExchange {
       } else {
         chunk = new SharedFileRegion(resource.channel(), position, count);
       }
+      ChannelFuture write = ctx.write(chunk);
       MappedByteBuffer toUnmap = mapped;
-      boolean last = bodyEnd >= 0 && position + count >= bodyEnd;
-      ChannelFuture write = last ? ctx.write(chunk) : ctx.writeAndFlush(chunk);
       if (toUnmap != null) {
         write.addListener(f -> PlatformDependent.freeDirectBuffer(toUnmap));
       }
-      if (last) {
-        position += count;
+      position += count;
+      if (bodyEnd >= 0 && position >= bodyEnd) {
+        ended = true;
         ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterLast);
         return;
       }
-      write.addListener(
-          (ChannelFutureListener) f -> {
-            if (f.isSuccess()) {
-              position += written;
-              resource.readerAt(this, position, end >= 0 ? end : Long.MAX_VALUE);
-              // Always through the executor: a write that completes at once must not recurse.
-              ctx.executor().execute(this::pump);
-            } else {
-              abort();
-            }
-          });
+      inFlight++;
+      write.addListener((ChannelFutureListener) f -> {
+        inFlight--;
+        if (f.isSuccess()) {
+          resource.readerAt(this, position, end >= 0 ? end : Long.MAX_VALUE);
+          // Always through the executor: a write that completes at once must not recurse.
+          ctx.executor().execute(this::pump);
+        } else {
+          abort();
+        }
+      });
+    }
+    if (inFlight > 0) {
+      ctx.flush(); // a completed write calls pump again
       return;
     }
     ctx.flush(); // the head, or what was written, goes out while this reader waits
