@@ -162,9 +162,6 @@ public final class Engine implements Closeable {
     return config;
   }
 
-  public CacheStore store() {
-    return store;
-  }
 
   /**
    * Takes a hold on the resource of {@code source}, opening it if needed. Every call must be paired with

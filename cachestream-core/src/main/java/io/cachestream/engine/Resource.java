@@ -109,9 +109,6 @@ public final class Resource {
     return source;
   }
 
-  public CacheEntry entry() {
-    return entry;
-  }
 
   /** The data file for zero-copy reads of bytes reported by {@link #available}; never close it. */
   public FileChannel channel() {
@@ -140,9 +137,6 @@ public final class Resource {
     return !fetches.isEmpty();
   }
 
-  public synchronized long lastAccess() {
-    return lastAccess;
-  }
 
   /**
    * Completes with the origin's description once known. If the resource is new, starts a download at
