@@ -70,6 +70,8 @@ final class ResourceExchange {
   /** The last content was written: nothing more may be. */
   private boolean ended;
   private int inFlight;
+  /** A wake-up for missing bytes is registered: exactly one pump may wait, or pass through, at a time. */
+  private boolean waiting;
   /** The playlist bytes gathered so far, when this resource is an HLS playlist. */
   private ByteArrayOutputStream playlist;
   private final UnaryOperator<URI> toProxy;
@@ -298,8 +300,8 @@ final class ResourceExchange {
    * never waits for the next write to be issued), or waits for it; the end of the body ends the response.
    */
   private void pump() {
-    if (finished || ended) {
-      return;
+    if (finished || ended || waiting) {
+      return; // a pump already waits for bytes (two write completions can each schedule one)
     }
     if (resource.generation() != generation) {
       abort(); // the origin's version changed under this response: never mix two versions
@@ -361,7 +363,9 @@ final class ResourceExchange {
       return;
     }
     ctx.flush(); // the head, or what was written, goes out while this reader waits
+    waiting = true;
     resource.await(position, generation, failuresSeen, failure -> ctx.executor().execute(() -> {
+      waiting = false;
       if (failure instanceof StorageFailedException) {
         passThrough(bodyEnd);
       } else if (failure != null) {
@@ -377,9 +381,10 @@ final class ResourceExchange {
    * flight at a time (a download thread blocks on each write, so memory stays bounded).
    */
   private void passThrough(long bodyEnd) {
-    if (finished) {
+    if (finished || ended) {
       return;
     }
+    ended = true; // from here on only the pass-through writes this response
     long from = position;
     blockingWork.execute(() -> {
       try (DirectStream direct = resource.openDirect(from, bodyEnd)) {
