@@ -166,16 +166,24 @@ class CacheStreamManagerTest extends ProxyTestSupport {
   }
 
   @Test
-  void aHoldTakenBeforeThePauseCancelsTheLifecycle() throws Exception {
+  void aHoldTakenBeforeThePauseKeepsTheStreamAndItsIdlePeriodStartsOver() throws Exception {
     origin.file("/again", RangeOrigin.randomBytes(100_000, 35));
     ManualTimer timer = new ManualTimer();
     start(CacheConfig.builder().lifecycleTimer(timer));
-    manager.stream(origin.uri("/again")).release();
+    URI source = origin.uri("/again");
+    manager.stream(source).release();
     assertThat(timer.tasks).hasSize(1);
-    try (CacheStream again = manager.stream(origin.uri("/again"))) {
-      assertThat(timer.tasks.get(0).cancelled()[0]).isTrue();
-      assertThat(manager.isActive(origin.uri("/again"))).isTrue();
-    }
+    CacheStream again = manager.stream(source);
+    timer.runLast(); // fires while the stream is held: nothing happens
+    assertThat(manager.isActive(source)).isTrue();
+    assertThat(timer.tasks).isEmpty();
+    again.release(); // a new idle period
+    manager.stream(source).release(); // used and released again before it ends
+    assertThat(timer.tasks).hasSize(1); // one timer per idle period, not one per use
+    timer.runLast(); // the period was interrupted: it starts over instead of pausing
+    assertThat(timer.tasks).hasSize(1);
+    assertThat(timer.runLast()).isEqualTo(StreamLifecycle.DEFAULT.pauseAfter()); // now the pause
+    assertThat(timer.tasks).hasSize(1); // and the dispose step is armed
   }
 
   @Test

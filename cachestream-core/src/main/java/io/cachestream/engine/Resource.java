@@ -66,7 +66,10 @@ public final class Resource {
   private long uncheckpointedBytes;
   private boolean checkpointQueued;
   private long lastCheckpointNanos = System.nanoTime();
+  /** The pending lifecycle step (pause or dispose), or null. */
   private LifecycleTimer.Cancellable idleTimer;
+  /** Times the last holder let go; tells a lifecycle timer whether its idle period was interrupted. */
+  private long releases;
   private CompletableFuture<Boolean> validation;
   private int failures;
   private IOException lastFailure;
@@ -376,10 +379,6 @@ public final class Resource {
     }
     touch();
     paused = false;
-    if (idleTimer != null) {
-      idleTimer.cancel();
-      idleTimer = null;
-    }
   }
 
   /** Gives back a hold taken by {@link Engine#acquire}; the lifecycle pauses and disposes idle resources. */
@@ -399,8 +398,20 @@ public final class Resource {
       if (--holders > 0 || disposed) {
         return;
       }
-      scheduleIdle(settings.lifecycle().pauseAfter().toMillis(), this::pauseIfIdle);
+      releases++;
+      if (idleTimer == null) {
+        armPause(releases);
+      }
     }
+  }
+
+  /**
+   * Arms the pause step for the idle period that began with release number {@code epoch}. One timer per idle
+   * period, not per request: a client that comes and goes on every request only bumps {@link #releases}, and the
+   * timer, when it fires, starts over if the resource was used meanwhile.
+   */
+  private void armPause(long epoch) {
+    idleTimer = engine.lifecycleTimer.schedule(() -> pauseIfIdle(epoch), settings.lifecycle().pauseAfter());
   }
 
   /** True when nobody holds the resource (no client connection, no unreleased stream). */
@@ -408,21 +419,34 @@ public final class Resource {
     return holders == 0;
   }
 
-  private void scheduleIdle(long delayMillis, Runnable task) {
-    idleTimer = engine.lifecycleTimer.schedule(task, Duration.ofMillis(delayMillis));
+  private synchronized void pauseIfIdle(long epoch) {
+    idleTimer = null;
+    if (holders > 0 || disposed) {
+      return; // in use again: its next release arms a new idle period
+    }
+    if (releases != epoch) {
+      armPause(releases); // used and released again meanwhile: the idle period starts over
+      return;
+    }
+    paused = true;
+    fetches.forEach(Fetch::cancel);
+    var lifecycle = settings.lifecycle();
+    idleTimer = engine.lifecycleTimer.schedule(() -> disposeIfIdle(epoch),
+        lifecycle.disposeAfter().minus(lifecycle.pauseAfter()));
   }
 
-  private void pauseIfIdle() {
+  private void disposeIfIdle(long epoch) {
     synchronized (this) {
+      idleTimer = null;
       if (holders > 0 || disposed) {
         return;
       }
-      paused = true;
-      fetches.forEach(Fetch::cancel);
-      var lifecycle = settings.lifecycle();
-      scheduleIdle(lifecycle.disposeAfter().minus(lifecycle.pauseAfter()).toMillis(),
-          () -> engine.disposeIfIdle(this));
+      if (releases != epoch) {
+        armPause(releases);
+        return;
+      }
     }
+    engine.disposeIfIdle(this);
   }
 
   /** Stops downloads, checkpoints and closes the files. */
