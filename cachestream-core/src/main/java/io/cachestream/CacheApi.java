@@ -31,6 +31,7 @@ import java.util.function.Supplier;
  */
 final class CacheApi {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int MAX_JOBS = 1000;
 
   private final Supplier<CacheStreamManager> manager;
   private final Map<URI, CompletableFuture<CacheMetadata>> precaching = new ConcurrentHashMap<>();
@@ -87,6 +88,10 @@ final class CacheApi {
         }
         URI url = URI.create(request.get("url").asText());
         long maxBandwidth = request.hasNonNull("maxBandwidth") ? request.get("maxBandwidth").asLong() : Long.MAX_VALUE;
+        // Finished jobs stay for their callers to read, but not forever: a long-running daemon drops them in bulk.
+        if (precaching.size() >= MAX_JOBS) {
+          precaching.values().removeIf(CompletableFuture::isDone);
+        }
         precaching.put(url, request.hasNonNull("maxBytes") ? m.preCache(url, request.get("maxBytes").asLong())
             : m.preCacheHls(url, maxBandwidth));
         ObjectNode accepted = JSON.createObjectNode().put("url", url.toString());
