@@ -11,33 +11,12 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(30)
-class ClientApiTest {
-  @TempDir Path dir;
-  private final MockWebServer server = new MockWebServer();
-
-  @BeforeEach
-  void setUp() throws Exception {
-    Loopback.start(server);
-  }
-
-  @AfterEach
-  void tearDown() {
-    server.close();
-  }
-
-  private String url(String path) {
-    return Loopback.url(server, path);
-  }
-
+class ClientApiTest extends OriginTestSupport {
   @Test
   void multipartUploadSendsFieldsAndFilesFromDisk() throws Exception {
     Path file = Files.writeString(dir.resolve("notes.txt"), "file content");

@@ -3,43 +3,21 @@ package io.cachestream.background;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.Dispatcher;
 import mockwebserver3.MockResponse;
 import mockwebserver3.MockResponseBody;
-import mockwebserver3.MockWebServer;
 import mockwebserver3.RecordedRequest;
 import mockwebserver3.SocketEffect;
 import okio.BufferedSink;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 @Timeout(30)
-class DurabilityTest {
+class DurabilityTest extends OriginTestSupport {
   private static final Duration WAIT = Duration.ofSeconds(10);
-
-  @TempDir Path dir;
-  private final MockWebServer server = new MockWebServer();
-
-  @BeforeEach
-  void setUp() throws Exception {
-    Loopback.start(server);
-  }
-
-  @AfterEach
-  void tearDown() {
-    server.close();
-  }
-
-  private String url(String path) {
-    return Loopback.url(server, path);
-  }
 
   @Test
   void requestIsWhollyOnDiskWhenItsIdIsReturned() throws Exception {

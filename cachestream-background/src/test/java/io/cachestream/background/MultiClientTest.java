@@ -2,34 +2,16 @@ package io.cachestream.background;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 
 /** Several clients on one directory, standing in for several processes (the lock is per JVM and per process). */
 @Timeout(30)
-class MultiClientTest {
+class MultiClientTest extends OriginTestSupport {
   private static final Duration WAIT = Duration.ofSeconds(10);
-
-  @TempDir Path dir;
-  private final MockWebServer server = new MockWebServer();
-
-  @BeforeEach
-  void setUp() throws Exception {
-    Loopback.start(server);
-  }
-
-  @AfterEach
-  void tearDown() {
-    server.close();
-  }
 
   private static BackgroundOptions fastRescan() {
     return BackgroundOptions.builder().rescanInterval(Duration.ofMillis(100)).build();
