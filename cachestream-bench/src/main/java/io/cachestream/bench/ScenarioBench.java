@@ -572,17 +572,22 @@ public final class ScenarioBench {
     }
   }
 
+  /** {@code path} on the origin ("direct"), the nginx peer, or one of the two CacheStream daemons. */
+  private String urlFor(String who, String path) {
+    return switch (who) {
+      case "direct" -> origin.url(path);
+      case "nginx" -> proxy.url(path);
+      case "cs" -> cs.url(path);
+      default -> csRa.url(path);
+    };
+  }
+
   private void s6() throws Exception {
     String range = "bytes=" + rangeStart + "-" + (rangeStart + rangeLength - 1);
     for (int r = 0; r < runs; r++) {
       String path = "/big.bin?run=s6-" + r;
       for (String who : List.of("direct", "nginx", "cs", "cs-ra")) {
-        String url = switch (who) {
-          case "direct" -> origin.url(path);
-          case "nginx" -> proxy.url(path);
-          case "cs" -> cs.url(path);
-          default -> csRa.url(path);
-        };
+        String url = urlFor(who, path);
         long mark = logMark();
         Curl c = curl(url, range, rangeLength);
         report.add("s6." + who + ".ttfb-ms", c.ttfb * 1000);
@@ -595,12 +600,7 @@ public final class ScenarioBench {
     for (int r = 0; r < runs; r++) {
       String path = "/r50/video.mp4?run=s7-" + r;
       for (String who : List.of("direct", "nginx", "cs", "cs-ra")) {
-        String url = switch (who) {
-          case "direct" -> origin.url(path);
-          case "nginx" -> proxy.url(path);
-          case "cs" -> cs.url(path);
-          default -> csRa.url(path);
-        };
+        String url = urlFor(who, path);
         long mark = logMark();
         double cold = player(url);
         report.add("s7." + who + ".cold-s", cold);
