@@ -122,6 +122,7 @@ class StreamCacheTest extends ProxyTestSupport {
     assertThat(second.statusCode()).isEqualTo(404);
     assertThat(origin.requestsFor("/missing")).hasSize(2);
     assertThat(manager.metadata(source)).isEmpty();
+    assertThat(dir.resolve("cache/entries")).as("not even an empty entry directory").isEmptyDirectory();
   }
 
   @Test

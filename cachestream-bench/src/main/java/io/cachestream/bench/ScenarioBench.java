@@ -76,6 +76,7 @@ public final class ScenarioBench {
   private final int s3Connections;
   private final int rssConnections;
   private final int entries;
+  private final int warmUpRequests;
   private final long s5JoinMillis;
   private final String s5Location;
   private final Duration timeLimit;
@@ -108,6 +109,7 @@ public final class ScenarioBench {
     s3Connections = quick ? 200 : 1000;
     rssConnections = quick ? 200 : 1000;
     entries = quick ? 500 : 10_000;
+    warmUpRequests = quick ? 100 : 6000;
     // S5 needs a download still running when the second client joins: started just after a second boundary, 64 MiB
     // at 20 MiB/s ends after 3 s, 2 MiB at 1 MiB/s after 1 s (nginx's limit_rate lets a second's worth out at once).
     s5JoinMillis = quick ? 300 : 2000;
@@ -227,6 +229,7 @@ public final class ScenarioBench {
       scenario("S1 hot " + (bigSize / MIB) + " MiB stream", this::s1);
       scenario("S2 wrk -c64", () -> wrkScenario("s2", 64));
       scenario("S3 wrk -c" + s3Connections, () -> wrkScenario("s3", s3Connections));
+      scenario("warm-up: " + warmUpRequests + " cold requests per server", this::warmUp);
       scenario("S4 cold download", this::s4);
       scenario("S5 second client", this::s5);
       scenario("S6 far range", this::s6);
@@ -514,6 +517,53 @@ public final class ScenarioBench {
       }
     }
     report.add(key + ".origin-bytes-while-hot", originBytesSince(mark, Duration.ofSeconds(10)));
+  }
+
+  /**
+   * Before the cold scenarios, every server answers the same {@link #warmUpRequests} cold requests (a fresh key
+   * each, one connection each, the tiny file, whole and ranged): a daemon that has run for a while has compiled
+   * its cold path, and S4, S6 and S7 measure that path a handful of times only. nginx gets the same requests.
+   */
+  private void warmUp() throws Exception {
+    Map<String, Integer> ports = Map.of("nginx", proxy.port, "cs", cs.port, "cs-ra", csRa.port);
+    for (String who : List.of("nginx", "cs", "cs-ra")) {
+      long t0 = System.nanoTime();
+      ExecutorService pool = Executors.newFixedThreadPool(4);
+      try {
+        List<Future<Boolean>> answers = new ArrayList<>();
+        for (int i = 0; i < warmUpRequests; i++) {
+          String target = URI.create(urlFor(who, "/tiny.bin?warm-up=" + i)).getRawPath() + "?warm-up=" + i;
+          boolean ranged = i % 2 == 1;
+          answers.add(pool.submit(() -> getOk(ports.get(who), target, ranged)));
+        }
+        long failed = 0;
+        for (Future<Boolean> answer : answers) {
+          if (!answer.get(60, TimeUnit.SECONDS)) {
+            failed++;
+          }
+        }
+        if (failed > 0) {
+          throw new IllegalStateException(who + ": " + failed + " of " + warmUpRequests + " warm-up requests failed");
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+      log(String.format(Locale.ROOT, "warm-up of %s: %d requests in %.1f s", who, warmUpRequests,
+          (System.nanoTime() - t0) / 1e9));
+    }
+  }
+
+  /** One GET on its own connection ({@code Connection: close}), read to the end; true for a 200 or 206. */
+  private static boolean getOk(int port, String target, boolean ranged) throws IOException {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      socket.setSoTimeout(30_000);
+      String request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n"
+          + (ranged ? "Range: bytes=100-\r\n" : "") + "Connection: close\r\n\r\n";
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      byte[] answer = socket.getInputStream().readAllBytes();
+      String statusLine = new String(answer, 0, Math.min(answer.length, 12), StandardCharsets.US_ASCII);
+      return statusLine.equals(ranged ? "HTTP/1.1 206" : "HTTP/1.1 200");
+    }
   }
 
   private void s4() throws Exception {
@@ -955,6 +1005,11 @@ public final class ScenarioBench {
         + rssConnections + " sockets each holding a GET of the hot big file without reading; Ready = " + entries
         + " cached entries (CacheStream: written in its on-disk format, then checked by `/api/entries` and a "
         + "cached GET; nginx: fetched through it), then the server restarted.");
+    pre.add("");
+    pre.add("Warm-up: before S4, every server answers the same " + warmUpRequests + " cold requests (a fresh key each, "
+        + "one connection each, a 1 KiB file, half of them ranged), so that S4, S6 and S7 time the JVM's compiled "
+        + "cold path, as in a daemon that has been running for a while, rather than its first few interpreted runs. "
+        + "nginx needs no warm-up but gets the same requests.");
     pre.add("");
     pre.add("About the rate-limited origin: nginx's `limit_rate` is per connection and allows `rate × (whole seconds "
         + "since the request started + 1)` bytes, so the first second's worth leaves at once, and a 64 MiB file at "

@@ -36,6 +36,7 @@ public final class Engine implements Closeable {
   final CacheConfig config;
   final CacheStore store;
   final OkHttpClient http;
+  private final OkHttpClient httpOneAddress;
   final ExecutorService fetchThreads;
   final ScheduledExecutorService timers;
   final LifecycleTimer lifecycleTimer;
@@ -62,6 +63,9 @@ public final class Engine implements Closeable {
         .followSslRedirects(true)
         .retryOnConnectionFailure(true)
         .build();
+    // Fast fallback races an origin's addresses on helper threads; an IP literal has one address, so its requests
+    // connect on the download thread and skip that hand-off (a few hundred microseconds of every cold request).
+    this.httpOneAddress = http.newBuilder().fastFallback(false).build();
     // Sizes of the entries on disk, for the budget: read in the background so that start-up stays instant.
     timers.execute(() -> {
       for (var meta : store.listMetas()) {
@@ -147,10 +151,18 @@ public final class Engine implements Closeable {
     return hostPermits.computeIfAbsent(host, h -> new Semaphore(config.maxConnectionsPerHost(), true));
   }
 
-  /** The upstream client for {@code settings}: the shared one, or a view of it with another read timeout. */
-  OkHttpClient httpFor(CacheConfig settings) {
-    return settings.readTimeout().equals(config.readTimeout()) ? http
-        : http.newBuilder().readTimeout(settings.readTimeout()).build();
+  /**
+   * The upstream client for {@code source} under {@code settings}: the shared one, or a view of it (same
+   * connection pool) with another read timeout.
+   */
+  OkHttpClient httpFor(CacheConfig settings, URI source) {
+    OkHttpClient base = isIpLiteral(source.getHost()) ? httpOneAddress : http;
+    return settings.readTimeout().equals(config.readTimeout()) ? base
+        : base.newBuilder().readTimeout(settings.readTimeout()).build();
+  }
+
+  private static boolean isIpLiteral(String host) {
+    return host != null && (host.startsWith("[") || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9')));
   }
 
   /** Threads for blocking work on behalf of readers (pass-through streams). */

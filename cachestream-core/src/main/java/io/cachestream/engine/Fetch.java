@@ -176,7 +176,7 @@ final class Fetch implements Runnable {
         rb.header("If-Range", validator);
       }
     }
-    Call c = engine.httpFor(resource.settings()).newCall(rb.build());
+    Call c = engine.httpFor(resource.settings(), resource.source()).newCall(rb.build());
     call = c;
     if (cancelled) {
       c.cancel();
@@ -272,7 +272,7 @@ final class Fetch implements Runnable {
   /** A {@code HEAD} to the origin, for a HEAD from a client of a resource never seen. */
   static ResourceInfo head(Engine engine, CacheConfig settings, URI source) throws IOException {
     Request.Builder rb = request(settings, source).head();
-    try (Response response = engine.httpFor(settings).newCall(rb.build()).execute()) {
+    try (Response response = engine.httpFor(settings, source).newCall(rb.build()).execute()) {
       if (response.code() != 200) {
         throw new OriginErrorException(response.code(), response.header("Content-Type"), new byte[0]);
       }
@@ -302,7 +302,7 @@ final class Fetch implements Runnable {
     if (current.lastModified() != null) {
       rb.header("If-Modified-Since", current.lastModified());
     }
-    try (Response response = engine.httpFor(settings).newCall(rb.build()).execute()) {
+    try (Response response = engine.httpFor(settings, source).newCall(rb.build()).execute()) {
       if (response.code() == 304) {
         return null;
       }
@@ -328,7 +328,7 @@ final class Fetch implements Runnable {
     if (validator != null) {
       rb.header("If-Range", validator);
     }
-    Response response = engine.httpFor(settings).newCall(rb.build()).execute();
+    Response response = engine.httpFor(settings, source).newCall(rb.build()).execute();
     try {
       BufferedSource body = response.body().source();
       if (response.code() == 206) {

@@ -4,7 +4,9 @@ import io.cachestream.files.DurableFiles;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -15,6 +17,9 @@ import java.nio.file.StandardOpenOption;
  * <p>Writers call {@link #write} (positional, thread-safe) and {@link #checkpoint} (forces data, then replaces
  * meta): a meta never claims a byte that is not durably in {@code data}. Readers take the shared
  * {@link #channel()} for positional reads and zero-copy transfers; closing the entry closes it.
+ *
+ * <p>A new entry touches the disk only when its first byte or meta is written: a cold request reaches the origin
+ * without waiting for a directory and a file to be created, and an origin error leaves nothing behind.
  */
 public final class CacheEntry implements Closeable {
   static final String DATA = "data";
@@ -24,14 +29,36 @@ public final class CacheEntry implements Closeable {
   private final String key;
   private final Path dir;
   private final EntryMeta loadedMeta;
-  private final FileChannel channel;
+  /** Null until the files exist (a new entry before its first write). */
+  private volatile FileChannel channel;
+  private boolean closed;
 
   CacheEntry(String key, Path dir, EntryMeta loadedMeta) throws IOException {
     this.key = key;
     this.dir = dir;
     this.loadedMeta = loadedMeta;
-    this.channel = FileChannel.open(dir.resolve(DATA), StandardOpenOption.CREATE, StandardOpenOption.READ,
-        StandardOpenOption.WRITE, StandardOpenOption.SPARSE);
+    if (loadedMeta != null) {
+      files();
+    }
+  }
+
+  /** The data file, creating the directory and the file on first use. */
+  private FileChannel files() throws IOException {
+    FileChannel c = channel;
+    if (c != null) {
+      return c;
+    }
+    synchronized (this) {
+      if (channel == null) {
+        if (closed) {
+          throw new ClosedChannelException();
+        }
+        Files.createDirectories(dir);
+        channel = FileChannel.open(dir.resolve(DATA), StandardOpenOption.CREATE, StandardOpenOption.READ,
+            StandardOpenOption.WRITE, StandardOpenOption.SPARSE);
+      }
+      return channel;
+    }
   }
 
   public String key() {
@@ -55,26 +82,37 @@ public final class CacheEntry implements Closeable {
     return loadedMeta;
   }
 
-  /** The data file, shared: use positional operations only, never close it. */
+  /**
+   * The data file, shared: use positional operations only, never close it. Only for bytes known to be present
+   * (written, or claimed by the loaded meta), so the file exists.
+   *
+   * @throws IllegalStateException if nothing was ever written to a new entry
+   */
   public FileChannel channel() {
-    return channel;
+    FileChannel c = channel;
+    if (c == null) {
+      throw new IllegalStateException("no bytes were written to " + dir);
+    }
+    return c;
   }
 
   /** Writes all of {@code src} at {@code position}. */
   public void write(ByteBuffer src, long position) throws IOException {
+    FileChannel c = files();
     while (src.hasRemaining()) {
-      position += channel.write(src, position);
+      position += c.write(src, position);
     }
   }
 
   /** Forces written data to disk, then atomically replaces meta.json with {@code meta}. */
   public void checkpoint(EntryMeta meta) throws IOException {
-    channel.force(false);
+    files().force(false);
     writeMeta(meta);
   }
 
   /** Replaces meta.json without forcing data: only for metas that claim no more bytes than the last one. */
   public void writeMeta(EntryMeta meta) throws IOException {
+    files();
     FILES.write(metaPath(), CacheStore.JSON.writeValueAsBytes(meta));
   }
 
@@ -85,11 +123,17 @@ public final class CacheEntry implements Closeable {
     } else {
       writeMeta(emptyMeta);
     }
-    channel.truncate(0);
+    FileChannel c = channel;
+    if (c != null) {
+      c.truncate(0);
+    }
   }
 
   @Override
-  public void close() throws IOException {
-    channel.close();
+  public synchronized void close() throws IOException {
+    closed = true;
+    if (channel != null) {
+      channel.close();
+    }
   }
 }

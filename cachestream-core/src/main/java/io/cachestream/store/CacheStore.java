@@ -93,11 +93,13 @@ public final class CacheStore implements Closeable {
     return entriesDir.resolve(hash.substring(0, 2)).resolve(hash);
   }
 
-  /** Opens the entry of {@code key}, creating its directory; a meta that fails its checks is dropped (logged). */
+  /**
+   * Opens the entry of {@code key}; a meta that fails its checks is dropped (logged). The files of a new entry are
+   * created by its first write.
+   */
   public CacheEntry openEntry(String key) throws IOException {
     Path entryDir = entryDir(key);
     EntryMeta meta = readValidMeta(key, entryDir).orElse(null); // may delete a broken entry's directory
-    Files.createDirectories(entryDir);
     return new CacheEntry(key, entryDir, meta);
   }
 
@@ -143,6 +145,9 @@ public final class CacheStore implements Closeable {
 
   private Optional<EntryMeta> readMetaFile(Path entryDir) {
     Path metaPath = entryDir.resolve(CacheEntry.META);
+    if (!metaPath.toFile().exists()) {
+      return Optional.empty(); // a plain stat: a new entry, the cold path, throws and fills in no exception
+    }
     byte[] bytes;
     try {
       bytes = Files.readAllBytes(metaPath);

@@ -54,6 +54,30 @@ class CacheStoreTest {
   // ---------------------------------------------------------------- meta round trip
 
   @Test
+  void aNewEntryCreatesItsFilesOnlyWithItsFirstWrite() throws IOException {
+    try (CacheEntry entry = store.openEntry(KEY)) {
+      assertThat(store.entryDir(KEY)).as("opening costs the disk nothing").doesNotExist();
+      assertThatThrownBy(entry::channel).isInstanceOf(IllegalStateException.class);
+      entry.truncate(null); // nothing to drop yet: still nothing on disk
+      assertThat(store.entryDir(KEY)).doesNotExist();
+
+      entry.write(ByteBuffer.wrap("abc".getBytes(UTF_8)), 10);
+      assertThat(store.entryDir(KEY).resolve("data")).hasSize(13);
+      ByteBuffer read = ByteBuffer.allocate(3);
+      entry.channel().read(read, 10);
+      assertThat(new String(read.array(), UTF_8)).isEqualTo("abc");
+    }
+  }
+
+  @Test
+  void aClosedNewEntryRefusesToCreateItsFiles() throws IOException {
+    CacheEntry entry = store.openEntry(KEY);
+    entry.close();
+    assertThatThrownBy(() -> entry.write(ByteBuffer.wrap(new byte[1]), 0)).isInstanceOf(IOException.class);
+    assertThat(store.entryDir(KEY)).doesNotExist();
+  }
+
+  @Test
   void checkpointedMetaIsLoadedBackFieldByField() throws IOException {
     EntryMeta meta = new EntryMeta(EntryMeta.FORMAT_VERSION, KEY, KEY, "https://cdn.example.com/v.mp4",
         GIB4 + 100, "video/mp4", "\"etag-1\"", "Wed, 21 Oct 2015 07:28:00 GMT",
@@ -188,7 +212,7 @@ class CacheStoreTest {
     try (CacheEntry entry = store.openEntry(KEY)) {
       assertThat(entry.loadedMeta()).isNull();
       assertThat(Files.exists(entry.metaPath())).as("broken meta deleted").isFalse();
-      assertThat(Files.size(entry.dataPath())).as("old data dropped with its meta").isZero();
+      assertThat(entry.dataPath()).as("old data dropped with its meta").doesNotExist();
     }
     assertThat(store.readMeta(KEY)).isEmpty();
   }
