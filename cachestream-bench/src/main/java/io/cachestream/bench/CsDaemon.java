@@ -11,7 +11,10 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-/** The CacheStream daemon as its own process: {@code java -jar cachestream.jar serve --port P --cache-dir D ...}. */
+/**
+ * The CacheStream daemon as its own process, started the way {@code bin/cachestream} starts it: {@code java
+ * -XX:SharedArchiveFile=cachestream.jsa -jar cachestream.jar serve --port P --cache-dir D ...}.
+ */
 final class CsDaemon implements AutoCloseable {
   final String name;
   final Process process;
@@ -33,11 +36,28 @@ final class CsDaemon implements AutoCloseable {
     this.log = log;
   }
 
-  static CsDaemon start(String name, Path jar, Path cacheDir, Path log, int originPort, List<String> extra)
-      throws IOException {
+  /**
+   * Records the class-data archive of {@code jar} next to it, as {@code mvn package} does for {@code bin/cachestream}
+   * (an archive only serves the jar path it was recorded with, and the bench runs a copy of the jar).
+   */
+  static Path recordClassData(Path jar) throws IOException, InterruptedException {
+    Path archive = jar.resolveSibling("cachestream.jsa");
+    Procs.run(java.time.Duration.ofSeconds(60), java(), "-XX:ArchiveClassesAtExit=" + archive, "-Xlog:disable",
+        "-Xlog:all=error:stderr", "-cp", jar.toString(), "io.cachestream.cli.ClassDataTraining")
+        .check("class-data training run");
+    return archive;
+  }
+
+  private static String java() {
+    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  }
+
+  static CsDaemon start(String name, Path jar, Path classData, Path cacheDir, Path log, int originPort,
+      List<String> extra) throws IOException {
     int port = Nginx.freePort();
-    List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-jar", jar.toString(), "serve", "--port", Integer.toString(port), "--cache-dir", cacheDir.toString()));
+    List<String> command = new ArrayList<>(List.of(java(), "-XX:SharedArchiveFile=" + classData, "-Xlog:disable",
+        "-Xlog:all=warning:stderr", "-jar", jar.toString(), "serve", "--port", Integer.toString(port), "--cache-dir",
+        cacheDir.toString()));
     command.addAll(extra);
     long t0 = System.nanoTime();
     Process p = Procs.start(new ProcessBuilder(command).redirectError(log.toFile()));

@@ -60,6 +60,7 @@ public final class ScenarioBench {
   private final int runs;
   private final Path markdown;
   private Path jar;
+  private Path classData;
   private final boolean keep;
   private final long readAhead;
 
@@ -203,20 +204,21 @@ public final class ScenarioBench {
       // The daemons run from a copy: a rebuild of the jar during the run must not change them under their feet.
       Files.copy(jar, work.resolve("cachestream.jar"));
       jar = work.resolve("cachestream.jar");
+      classData = CsDaemon.recordClassData(jar);
       generateFiles();
       origin = Nginx.origin(work.resolve("origin"), www);
       proxy = Nginx.proxy(work.resolve("proxy"), origin.port);
       // Both daemons start at once (each to its own cache dir); their start times are recorded.
       CompletableFuture<CsDaemon> ra = CompletableFuture.supplyAsync(() -> {
         try {
-          return CsDaemon.start("read-ahead", jar, work.resolve("cs-read-ahead"), work.resolve("cs-read-ahead.log"),
+          return CsDaemon.start("read-ahead", jar, classData, work.resolve("cs-read-ahead"), work.resolve("cs-read-ahead.log"),
               origin.port, List.of("--read-ahead", Long.toString(readAhead)));
         } catch (IOException e) {
           throw new IllegalStateException(e);
         }
       });
       try {
-        cs = CsDaemon.start("default", jar, work.resolve("cs-default"), work.resolve("cs-default.log"), origin.port,
+        cs = CsDaemon.start("default", jar, classData, work.resolve("cs-default"), work.resolve("cs-default.log"), origin.port,
             List.of());
       } finally {
         csRa = ra.get(120, TimeUnit.SECONDS);
@@ -736,7 +738,7 @@ public final class ScenarioBench {
     writeEntries(dir, entries);
     log(String.format(Locale.ROOT, "wrote %d CacheStream entries in %.1f s", entries, (System.nanoTime() - t0) / 1e9));
     for (int r = 0; r < runs; r++) {
-      CsDaemon d = CsDaemon.start("ready-" + r, jar, dir, work.resolve("cs-ready-" + r + ".log"), origin.port,
+      CsDaemon d = CsDaemon.start("ready-" + r, jar, classData, dir, work.resolve("cs-ready-" + r + ".log"), origin.port,
           List.of());
       try {
         report.add("ready.cs.serving-s", d.readyNanos / 1e9);
@@ -988,7 +990,9 @@ public final class ScenarioBench {
         + "`keepalive_timeout 0`, access log `$uri $status $body_bytes_sent` to count origin bytes); **nginx as "
         + "caching proxy** (`proxy_cache` + `slice 1m`, key `$uri$is_args$args$slice_range`, `proxy_set_header Range "
         + "$slice_range`, `proxy_cache_valid 200 206 1h`, `proxy_buffering on`, `proxy_cache_lock on`); "
-        + "**CacheStream** twice, `java -jar cachestream.jar serve` with the default (whole-file) policy and with "
+        + "**CacheStream** twice, `java -XX:SharedArchiveFile=cachestream.jsa -jar cachestream.jar serve` (as "
+        + "`bin/cachestream` starts it, with the class-data archive recorded by a training run) with the default "
+        + "(whole-file) policy and with "
         + "`--read-ahead " + readAhead + "`. Both nginx run as one process (`master_process off; daemon off;`, as in "
         + "the project's test fixtures), so nginx uses one core; CacheStream uses the JVM defaults. wrk, curl and the "
         + "servers share the machine's cores.");
