@@ -30,13 +30,13 @@ if stale; then
   mvn -B -q -ntp -o install -DskipTests 2>/dev/null || mvn -B -q -ntp install -DskipTests
 fi
 
-# Run from a private copy of the class path and the daemon jar, so that a rebuild while the benchmark runs (mvn
-# replaces the jars under target/) cannot break it half-way.
+# Run from a private copy of the class path, so that a rebuild while the benchmark runs (mvn replaces the jars under
+# target/) cannot break it half-way; the benchmark itself runs the daemons from its own copy of bin/cachestream and
+# the daemon jar.
 snap="$(mktemp -d "${TMPDIR:-/tmp}/cachestream-bench-cp.XXXXXX")"
 trap 'rm -rf "$snap"' EXIT
 mkdir -p "$snap/lib"
 cp -r "$classes" "$snap/classes"
-cp "$jar" "$snap/cachestream.jar"
 cp_entries="$snap/classes"
 IFS=: read -r -a deps < "$cp_file" || true  # the file has no final newline
 n=0
@@ -52,7 +52,7 @@ if [[ "${1:-}" == "--jmh" ]]; then
   shift
   main=(org.openjdk.jmh.Main "$@")
 else
-  main=(io.cachestream.bench.ScenarioBench --jar "$snap/cachestream.jar" "$@")
+  main=(io.cachestream.bench.ScenarioBench --jar "$PWD/$jar" "$@")
 fi
 # In the background and waited for, so that a SIGTERM/SIGINT to this script reaches the JVM (by its PID), whose
 # shutdown hook then stops everything it started.

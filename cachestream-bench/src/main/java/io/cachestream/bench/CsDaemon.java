@@ -12,8 +12,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The CacheStream daemon as its own process, started the way {@code bin/cachestream} starts it: {@code java
- * -XX:SharedArchiveFile=cachestream.jsa -jar cachestream.jar serve --port P --cache-dir D ...}.
+ * The CacheStream daemon as its own process, started as users start it: {@code bin/cachestream serve --port P
+ * --cache-dir D ...} (the launcher {@code exec}s the JVM, so the process is the daemon).
  */
 final class CsDaemon implements AutoCloseable {
   final String name;
@@ -37,27 +37,31 @@ final class CsDaemon implements AutoCloseable {
   }
 
   /**
-   * Records the class-data archive of {@code jar} next to it, as {@code mvn package} does for {@code bin/cachestream}
-   * (an archive only serves the jar path it was recorded with, and the bench runs a copy of the jar).
+   * Lays out a private copy of the launcher and the jar under {@code dir} ({@code bin/cachestream},
+   * {@code cachestream-cli/target/cachestream.jar}), so that a rebuild during the run cannot change the daemons, and
+   * records the jar's class-data archive next to it as {@code mvn package} does (an archive serves only the jar path
+   * it was recorded with). Returns the launcher.
    */
-  static Path recordClassData(Path jar) throws IOException, InterruptedException {
-    Path archive = jar.resolveSibling("cachestream.jsa");
-    Procs.run(java.time.Duration.ofSeconds(60), java(), "-XX:ArchiveClassesAtExit=" + archive, "-Xlog:disable",
-        "-Xlog:all=error:stderr", "-cp", jar.toString(), "io.cachestream.cli.ClassDataTraining")
-        .check("class-data training run");
-    return archive;
+  static Path install(Path jar, Path dir) throws IOException, InterruptedException {
+    Path launcher = jar.toAbsolutePath().getParent().getParent().getParent().resolve("bin").resolve("cachestream");
+    if (!Files.isExecutable(launcher)) {
+      throw new IOException("no launcher at " + launcher);
+    }
+    Path target = Files.createDirectories(dir.resolve("cachestream-cli").resolve("target"));
+    Path copy = Files.copy(jar, target.resolve("cachestream.jar"));
+    Path bin = Files.createDirectories(dir.resolve("bin"));
+    Files.copy(launcher, bin.resolve("cachestream"), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+    Procs.run(java.time.Duration.ofSeconds(60), Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-XX:ArchiveClassesAtExit=" + target.resolve("cachestream.jsa"), "-Xlog:disable", "-Xlog:all=error:stderr",
+        "-cp", copy.toString(), "io.cachestream.cli.ClassDataTraining").check("class-data training run");
+    return bin.resolve("cachestream");
   }
 
-  private static String java() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
-  static CsDaemon start(String name, Path jar, Path classData, Path cacheDir, Path log, int originPort,
-      List<String> extra) throws IOException {
+  static CsDaemon start(String name, Path launcher, Path cacheDir, Path log, int originPort, List<String> extra)
+      throws IOException {
     int port = Nginx.freePort();
-    List<String> command = new ArrayList<>(List.of(java(), "-XX:SharedArchiveFile=" + classData, "-Xlog:disable",
-        "-Xlog:all=warning:stderr", "-jar", jar.toString(), "serve", "--port", Integer.toString(port), "--cache-dir",
-        cacheDir.toString()));
+    List<String> command = new ArrayList<>(List.of(launcher.toString(), "serve", "--port", Integer.toString(port),
+        "--cache-dir", cacheDir.toString()));
     command.addAll(extra);
     long t0 = System.nanoTime();
     Process p = Procs.start(new ProcessBuilder(command).redirectError(log.toFile()));

@@ -59,8 +59,8 @@ public final class ScenarioBench {
   private final boolean quick;
   private final int runs;
   private final Path markdown;
-  private Path jar;
-  private Path classData;
+  private final Path jar;
+  private Path launcher;
   private final boolean keep;
   private final long readAhead;
 
@@ -201,24 +201,21 @@ public final class ScenarioBench {
     loadAtStart = loadAverage();
     try {
       checkTools();
-      // The daemons run from a copy: a rebuild of the jar during the run must not change them under their feet.
-      Files.copy(jar, work.resolve("cachestream.jar"));
-      jar = work.resolve("cachestream.jar");
-      classData = CsDaemon.recordClassData(jar);
+      launcher = CsDaemon.install(jar, work.resolve("cachestream"));
       generateFiles();
       origin = Nginx.origin(work.resolve("origin"), www);
       proxy = Nginx.proxy(work.resolve("proxy"), origin.port);
       // Both daemons start at once (each to its own cache dir); their start times are recorded.
       CompletableFuture<CsDaemon> ra = CompletableFuture.supplyAsync(() -> {
         try {
-          return CsDaemon.start("read-ahead", jar, classData, work.resolve("cs-read-ahead"), work.resolve("cs-read-ahead.log"),
+          return CsDaemon.start("read-ahead", launcher, work.resolve("cs-read-ahead"), work.resolve("cs-read-ahead.log"),
               origin.port, List.of("--read-ahead", Long.toString(readAhead)));
         } catch (IOException e) {
           throw new IllegalStateException(e);
         }
       });
       try {
-        cs = CsDaemon.start("default", jar, classData, work.resolve("cs-default"), work.resolve("cs-default.log"), origin.port,
+        cs = CsDaemon.start("default", launcher, work.resolve("cs-default"), work.resolve("cs-default.log"), origin.port,
             List.of());
       } finally {
         csRa = ra.get(120, TimeUnit.SECONDS);
@@ -738,7 +735,7 @@ public final class ScenarioBench {
     writeEntries(dir, entries);
     log(String.format(Locale.ROOT, "wrote %d CacheStream entries in %.1f s", entries, (System.nanoTime() - t0) / 1e9));
     for (int r = 0; r < runs; r++) {
-      CsDaemon d = CsDaemon.start("ready-" + r, jar, classData, dir, work.resolve("cs-ready-" + r + ".log"), origin.port,
+      CsDaemon d = CsDaemon.start("ready-" + r, launcher, dir, work.resolve("cs-ready-" + r + ".log"), origin.port,
           List.of());
       try {
         report.add("ready.cs.serving-s", d.readyNanos / 1e9);
@@ -990,11 +987,11 @@ public final class ScenarioBench {
         + "`keepalive_timeout 0`, access log `$uri $status $body_bytes_sent` to count origin bytes); **nginx as "
         + "caching proxy** (`proxy_cache` + `slice 1m`, key `$uri$is_args$args$slice_range`, `proxy_set_header Range "
         + "$slice_range`, `proxy_cache_valid 200 206 1h`, `proxy_buffering on`, `proxy_cache_lock on`); "
-        + "**CacheStream** twice, `java -XX:SharedArchiveFile=cachestream.jsa -jar cachestream.jar serve` (as "
-        + "`bin/cachestream` starts it, with the class-data archive recorded by a training run) with the default "
-        + "(whole-file) policy and with "
+        + "**CacheStream** twice, `bin/cachestream serve` (a copy of the launcher and the jar, with the class-data "
+        + "archive `mvn package` records; the launcher caps the heap at 128 MiB) with the default (whole-file) "
+        + "policy and with "
         + "`--read-ahead " + readAhead + "`. Both nginx run as one process (`master_process off; daemon off;`, as in "
-        + "the project's test fixtures), so nginx uses one core; CacheStream uses the JVM defaults. wrk, curl and the "
+        + "the project's test fixtures), so nginx uses one core; CacheStream uses Netty's default event loops. wrk, curl and the "
         + "servers share the machine's cores.");
     pre.add("");
     pre.add("Scenarios: S1 curl of the hot " + (bigSize / MIB) + " MiB file (both caches warmed first); S2/S3 `wrk -t2 "
