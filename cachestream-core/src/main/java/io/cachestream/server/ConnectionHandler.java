@@ -200,7 +200,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private String metrics() {
     var live = server.engine.liveResources();
     long downloading = live.stream().filter(Resource::isDownloading).count();
-    return "cachestream_live_streams " + live.size() + "\ncachestream_downloading_streams " + downloading;
+    return "cachestream_live_streams " + live.size() + "\ncachestream_downloading_streams " + downloading
+        + "\ncachestream_mapped_windows_total " + MappedWindow.MAPPED.sum();
   }
 
   private void reply(HttpResponseStatus status, String text, boolean keepAlive, boolean head) {
