@@ -64,61 +64,6 @@ class StreamCacheTest extends ProxyTestSupport {
   }
 
   @Test
-  void mappedWindowsCrossTheirBoundariesWithoutLosingAByte() throws Exception {
-    long length = (600L << 20) + 12_345; // three 256 MiB windows, the last one short
-    origin.generated("/big.bin", length);
-    start(CacheConfig.builder().transferMode(TransferMode.MMAP));
-    URI source = origin.uri("/big.bin");
-    long windowsBefore = mappedWindows();
-
-    assertGeneratedBody(source, null, 0, length); // cold: windows of a growing file
-    assertGeneratedBody(source, null, 0, length); // hot
-    long from = (256L << 20) - 3; // a range starting just before a window boundary of the previous responses
-    assertGeneratedBody(source, "bytes=" + from + "-", from, length);
-    assertThat(mappedWindows() - windowsBefore).isGreaterThanOrEqualTo(8);
-  }
-
-  @Test
-  void bulkTransfersUnderTheDefaultModeServeTheSameBytes() throws Exception {
-    long length = 100L << 20;
-    origin.generated("/bulk.bin", length);
-    start(CacheConfig.builder());
-    URI source = origin.uri("/bulk.bin");
-    assertGeneratedBody(source, null, 0, length); // cold, then hot: either may switch to mapped windows midway
-    assertGeneratedBody(source, null, 0, length);
-  }
-
-  private void assertGeneratedBody(URI source, String range, long from, long length) throws Exception {
-    HttpRequest.Builder request = HttpRequest.newBuilder(manager.cacheUrl(source));
-    if (range != null) {
-      request.header("Range", range);
-    }
-    HttpResponse<InputStream> response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-    assertThat(response.statusCode()).isEqualTo(range == null ? 200 : 206);
-    long offset = from;
-    try (var body = response.body()) {
-      byte[] buf = new byte[1 << 20];
-      int n;
-      while ((n = body.read(buf)) > 0) {
-        for (int i = 0; i < n; i++) {
-          if (buf[i] != RangeOrigin.Content.generatedByte(offset + i)) {
-            throw new AssertionError("wrong byte at " + (offset + i));
-          }
-        }
-        offset += n;
-      }
-    }
-    assertThat(offset).isEqualTo(length);
-  }
-
-  private long mappedWindows() throws Exception {
-    String metrics = client.send(HttpRequest.newBuilder(manager.baseUrl().resolve("metrics")).build(),
-        HttpResponse.BodyHandlers.ofString()).body();
-    return metrics.lines().filter(l -> l.startsWith("cachestream_mapped_windows_total "))
-        .mapToLong(l -> Long.parseLong(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
-  }
-
-  @Test
   void concurrentClientsShareOneDownload() throws Exception {
     byte[] content = RangeOrigin.randomBytes(2 << 20, 2);
     origin.file("/shared.bin", content).throttle(128 * 1024, 20);
@@ -284,24 +229,6 @@ class StreamCacheTest extends ProxyTestSupport {
     }
     assertThat(get(origin.uri("/leave.bin"), null).body()).isEqualTo(content);
     assertThat(origin.bodyBytesSent.get()).isLessThanOrEqualTo((long) (content.length * 1.05));
-  }
-
-  @Test
-  void clientsLeavingMappedWritesMidFlightLeaveTheServerWhole() throws Exception {
-    byte[] content = RangeOrigin.randomBytes(24 << 20, 8);
-    origin.file("/quit.bin", content);
-    start(CacheConfig.builder().transferMode(TransferMode.MMAP));
-    URI source = origin.uri("/quit.bin");
-    assertThat(get(source, null).body()).isEqualTo(content);
-    URI cacheUrl = manager.cacheUrl(source);
-    for (int i = 0; i < 20; i++) { // each leaves with mapped writes queued: the window outlives them, then goes
-      try (Socket quitter = new Socket("127.0.0.1", cacheUrl.getPort())) {
-        quitter.getOutputStream().write(("GET " + cacheUrl.getRawPath() + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-            .getBytes(StandardCharsets.US_ASCII));
-        quitter.getInputStream().readNBytes(10_000 * i);
-      }
-    }
-    assertThat(get(source, "bytes=1000-").body()).isEqualTo(Arrays.copyOfRange(content, 1000, content.length));
   }
 
   private int rawStatus(String request) throws IOException {

@@ -200,8 +200,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private String metrics() {
     var live = server.engine.liveResources();
     long downloading = live.stream().filter(Resource::isDownloading).count();
-    return "cachestream_live_streams " + live.size() + "\ncachestream_downloading_streams " + downloading
-        + "\ncachestream_mapped_windows_total " + MappedWindow.MAPPED.sum();
+    return "cachestream_live_streams " + live.size() + "\ncachestream_downloading_streams " + downloading;
   }
 
   private void reply(HttpResponseStatus status, String text, boolean keepAlive, boolean head) {

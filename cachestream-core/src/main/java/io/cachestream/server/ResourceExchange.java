@@ -9,6 +9,7 @@ import io.cachestream.engine.ResourceInfo;
 import io.cachestream.engine.StorageFailedException;
 import io.cachestream.hls.Playlist;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
@@ -23,34 +24,32 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
+import io.netty.util.internal.PlatformDependent;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
 /**
  * Answers one GET or HEAD of a proxied resource: waits for the origin's description, sends the head, then streams
- * the body from the data file as bytes become present — file regions ({@code sendfile}) or slices of a mapped
- * window, at most {@link #MAX_IN_FLIGHT} writes in flight, so a connection holds no buffered body however slow its
- * client is.
+ * the body from the data file as bytes become present — zero-copy file regions, one write in flight at a time, so
+ * a connection holds no buffered body however slow its client is.
  *
  * <p>Runs on the connection's event loop; download-side callbacks hop onto it.
  */
 final class ResourceExchange {
-  /** Largest single write. */
+  /** Largest single region write; one in flight per connection. */
   private static final long MAX_REGION = 4L << 20;
   private static final int PASS_THROUGH_CHUNK = 64 * 1024;
-  /** A response whose client takes this many bytes within {@link #BULK_NANOS} is a bulk transfer. */
-  private static final long BULK_BYTES = 64L << 20;
-  private static final long BULK_NANOS = TimeUnit.SECONDS.toNanos(1);
   /** Region writes outstanding per connection: two keep the socket busy; regions hold no memory. */
   private static final int MAX_IN_FLIGHT = 2;
 
@@ -73,13 +72,6 @@ final class ResourceExchange {
   private int inFlight;
   /** A wake-up for missing bytes is registered: exactly one pump may wait, or pass through, at a time. */
   private boolean waiting;
-  /** Where the body starts, and when its head was written: the measure of a bulk transfer. */
-  private long bodyStart;
-  private long headNanos;
-  private boolean bulk;
-  private boolean bulkDecided;
-  /** The mapping the last writes were cut from, when they come from one. */
-  private MappedWindow window;
   /** The playlist bytes gathered so far, when this resource is an HLS playlist. */
   private ByteArrayOutputStream playlist;
   private final UnaryOperator<URI> toProxy;
@@ -279,8 +271,6 @@ final class ResourceExchange {
       return;
     }
     // No flush yet: when the body is at hand, head, body and end go out in one flush.
-    bodyStart = position;
-    headNanos = System.nanoTime();
     resource.readerAt(this, position, end >= 0 ? end : Long.MAX_VALUE);
     pump();
   }
@@ -333,27 +323,22 @@ final class ResourceExchange {
         count = Math.min(count, bodyEnd - position);
       }
       Object chunk;
-      MappedWindow used = null;
-      if (writesFromMapping()) {
+      MappedByteBuffer mapped = null;
+      if (resource.settings().transferMode() == TransferMode.MMAP) {
         try {
-          if (window == null || !window.covers(position)) {
-            retireWindow();
-            window = MappedWindow.map(resource.channel(), position);
-          }
+          mapped = resource.channel().map(FileChannel.MapMode.READ_ONLY, position, count);
         } catch (IOException e) {
           abort();
           return;
         }
-        used = window;
-        count = Math.min(count, used.end() - position);
-        chunk = used.slice(position, count);
+        chunk = Unpooled.wrappedBuffer(mapped);
       } else {
         chunk = new SharedFileRegion(resource.channel(), position, count);
       }
       ChannelFuture write = ctx.write(chunk);
-      if (used != null) {
-        MappedWindow slicedFrom = used;
-        write.addListener(f -> slicedFrom.written());
+      MappedByteBuffer toUnmap = mapped;
+      if (toUnmap != null) {
+        write.addListener(f -> PlatformDependent.freeDirectBuffer(toUnmap));
       }
       position += count;
       if (bodyEnd >= 0 && position >= bodyEnd) {
@@ -389,34 +374,6 @@ final class ResourceExchange {
         pump();
       }
     }));
-  }
-
-  /**
-   * Whether the next write comes from a mapped window rather than a file region: always or never by the configured
-   * mode; under {@link TransferMode#AUTO}, from the moment the response has proven to be a bulk transfer.
-   */
-  private boolean writesFromMapping() {
-    TransferMode mode = resource.settings().transferMode();
-    if (mode != TransferMode.AUTO) {
-      return mode == TransferMode.MMAP;
-    }
-    if (!bulkDecided && position - bodyStart >= BULK_BYTES) {
-      bulkDecided = true;
-      bulk = isBulk(position - bodyStart, System.nanoTime() - headNanos);
-    }
-    return bulk;
-  }
-
-  /** A response is a bulk transfer if its client took at least 64 MiB within the first second. */
-  static boolean isBulk(long sentBytes, long elapsedNanos) {
-    return sentBytes >= BULK_BYTES && elapsedNanos <= BULK_NANOS;
-  }
-
-  private void retireWindow() {
-    if (window != null) {
-      window.retire();
-      window = null;
-    }
   }
 
   /**
@@ -483,7 +440,6 @@ final class ResourceExchange {
   }
 
   private void finish() {
-    retireWindow();
     if (!finished) {
       finished = true;
       resource.readerGone(this);
