@@ -3,7 +3,7 @@
 #
 #   bash scripts/bench.sh [--quick] [--runs N] [--markdown FILE] [--read-ahead BYTES] [--keep]
 #       The side-by-side scenario benchmark (issue 7): generates its test files, starts an nginx origin, nginx as a
-#       caching proxy and two CacheStream daemons on loopback, measures S1-S7, memory and time to ready, and prints
+#       caching proxy, varnish (when installed) and two CacheStream daemons on loopback, measures S1-S7, memory and time to ready, and prints
 #       the table (medians of --runs, default 3); --markdown FILE also writes it as Markdown, with an SVG chart next
 #       to it. --quick is the smoke version CI runs (cachestream-bench's ScenarioBenchSmokeIT). Needs nginx, curl, wrk, ffmpeg and ffprobe
 #       (scripts/test.sh installs them).

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: installs the real peers the end-to-end tests use
-# (nginx as origin and caching peer, curl, ffmpeg/ffprobe, mpv, VLC, wrk) when missing, then builds and tests every
-# module.
+# (nginx as origin and caching peer, varnish as the benchmark's second caching peer, curl, ffmpeg/ffprobe, mpv, VLC,
+# wrk) when missing, then builds and tests every module.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 need=()
 command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || need+=(nginx-light)
+command -v varnishd >/dev/null 2>&1 || [[ -x /usr/sbin/varnishd ]] || need+=(varnish)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v ffmpeg >/dev/null 2>&1 || need+=(ffmpeg)
 command -v ffprobe >/dev/null 2>&1 || need+=(ffmpeg)

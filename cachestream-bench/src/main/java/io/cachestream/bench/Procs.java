@@ -5,11 +5,14 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 /**
  * Every process the benchmark starts goes through here, so that each one is stopped by its PID: at the end of its
@@ -32,6 +35,11 @@ final class Procs {
       LIVE.add(p);
     }
     return p;
+  }
+
+  /** Whether an executable {@code tool} is in one of the {@code PATH} directories. */
+  static boolean onPath(String tool) {
+    return Stream.of(System.getenv("PATH").split(":")).anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
   }
 
   /** SIGTERM to the PID, then SIGKILL if it has not exited within {@code grace}; waits until it is gone. */

@@ -13,12 +13,22 @@ final class Report {
   enum Better { HIGHER, LOWER }
 
   /**
-   * One metric. {@code ratio} is CacheStream ÷ nginx; {@code met} is null when the metric has no target.
+   * One metric. {@code ratio} is CacheStream ÷ nginx, {@code varnishRatio} CacheStream ÷ varnish; {@code met} (the
+   * targets of issue 7 are stated against nginx) is null when the metric has no target. {@code varnish} is null when
+   * varnish was not measured.
    */
-  record Row(String scenario, String metric, Better better, Double direct, Double nginx, Double cs, String target,
-      Boolean met, String note) {
+  record Row(String scenario, String metric, Better better, Double direct, Double nginx, Double varnish, Double cs,
+      String target, Boolean met, String note) {
     Double ratio() {
-      return nginx == null || cs == null || nginx == 0 || nginx.isNaN() || cs.isNaN() ? null : cs / nginx;
+      return over(cs, nginx);
+    }
+
+    Double varnishRatio() {
+      return over(cs, varnish);
+    }
+
+    private static Double over(Double cs, Double peer) {
+      return peer == null || cs == null || peer == 0 || peer.isNaN() || cs.isNaN() ? null : cs / peer;
     }
 
     /** How many times better than nginx CacheStream is (> 1 better), whatever the metric's direction. */
@@ -82,21 +92,24 @@ final class Report {
     return met == null ? "—" : met ? "yes" : "**no**";
   }
 
-  private static final String[] HEADER = {"scenario", "metric", "direct", "nginx", "CacheStream", "CS ÷ nginx",
-      "target", "met", "detail"};
+  private static final String[] HEADER = {"scenario", "metric", "direct", "nginx", "varnish", "CacheStream",
+      "CS ÷ nginx", "CS ÷ varnish", "target", "met", "detail"};
 
-  private List<String[]> cells() {
-    List<String[]> out = new ArrayList<>();
-    for (Row r : rows) {
-      out.add(new String[] {r.scenario, r.metric, r.direct == null ? "—" : num(r.direct), num(r.nginx), num(r.cs),
-          ratio(r.ratio()), r.target, met(r.met).replace("**", ""), r.note == null ? "" : r.note});
-    }
-    return out;
+  /** The columns right-aligned: the figures and the ratios. */
+  private static boolean numeric(int column) {
+    return column >= 2 && column <= 7;
+  }
+
+  private static String[] cells(Row r, boolean markdown) {
+    return new String[] {r.scenario, r.metric, r.direct == null ? "—" : num(r.direct), num(r.nginx),
+        r.varnish == null ? "—" : num(r.varnish), num(r.cs), ratio(r.ratio()), ratio(r.varnishRatio()),
+        markdown ? r.target.replace("|", "\\|") : r.target, markdown ? met(r.met) : met(r.met).replace("**", ""),
+        r.note == null ? "" : r.note};
   }
 
   /** A plain-text table for the terminal. */
   String text() {
-    List<String[]> cells = cells();
+    List<String[]> cells = rows.stream().map(r -> cells(r, false)).toList();
     int[] width = new int[HEADER.length];
     for (int i = 0; i < HEADER.length; i++) {
       width[i] = HEADER[i].length();
@@ -119,7 +132,7 @@ final class Report {
 
   private static void appendLine(StringBuilder sb, String[] c, int[] width) {
     for (int i = 0; i < c.length; i++) {
-      boolean right = i >= 2 && i <= 5;
+      boolean right = numeric(i);
       String pad = " ".repeat(width[i] - c[i].length());
       sb.append(right ? pad + c[i] : c[i] + pad).append(i + 1 < c.length ? "  " : "\n");
     }
@@ -136,14 +149,12 @@ final class Report {
     }
     sb.append("\n|");
     for (int i = 0; i < HEADER.length; i++) {
-      sb.append(i >= 2 && i <= 5 ? "---:|" : "---|");
+      sb.append(numeric(i) ? "---:|" : "---|");
     }
     sb.append('\n');
     for (Row r : rows) {
-      String[] c = {r.scenario, r.metric, r.direct == null ? "—" : num(r.direct), num(r.nginx), num(r.cs),
-          ratio(r.ratio()), r.target.replace("|", "\\|"), met(r.met), r.note == null ? "" : r.note};
       sb.append('|');
-      for (String s : c) {
+      for (String s : cells(r, true)) {
         sb.append(' ').append(s).append(" |");
       }
       sb.append('\n');

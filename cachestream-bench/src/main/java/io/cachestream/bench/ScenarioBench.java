@@ -23,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -39,8 +40,9 @@ import java.util.stream.Stream;
 
 /**
  * The side-by-side scenario benchmark of issue 7: a real nginx origin, nginx as a caching proxy peer
- * ({@code proxy_cache} + {@code slice 1m}) and two CacheStream daemons (default policy and bounded read-ahead), all
- * on loopback on free ports, measured in the same run by curl, wrk, ffprobe and ffmpeg.
+ * ({@code proxy_cache} + {@code slice 1m}), Varnish as a second peer when it is installed (malloc storage, streaming
+ * on) and two CacheStream daemons (default policy and bounded read-ahead), all on loopback on free ports, measured in
+ * the same run by curl, wrk, ffprobe and ffmpeg.
  *
  * <pre>
  * bash scripts/bench.sh [--quick] [--runs N] [--markdown FILE] [--keep]
@@ -80,6 +82,7 @@ public final class ScenarioBench {
   private final int warmUpRequests;
   private final long s5JoinMillis;
   private final String s5Location;
+  private final String varnishStorage;
   private final Duration timeLimit;
 
   private final Report report = new Report();
@@ -89,6 +92,8 @@ public final class ScenarioBench {
   private String loadAtEnd = "?";
   private Nginx origin;
   private Nginx proxy;
+  /** Null when varnishd is not installed: the varnish figures are then absent. */
+  private Varnish varnish;
   private CsDaemon cs;
   private CsDaemon csRa;
   private long videoSize;
@@ -115,6 +120,9 @@ public final class ScenarioBench {
     // at 20 MiB/s ends after 3 s, 2 MiB at 1 MiB/s after 1 s (nginx's limit_rate lets a second's worth out at once).
     s5JoinMillis = quick ? 300 : 2000;
     s5Location = quick ? "/r1" : "/r20";
+    // Room for the big file and every cold copy S4-S7 make (S6 alone caches three 1 GiB objects): varnish fails a
+    // streamed object it cannot find room for.
+    varnishStorage = quick ? "256M" : "6G";
     timeLimit = quick ? Duration.ofMinutes(5) : Duration.ofMinutes(40);
   }
 
@@ -205,6 +213,12 @@ public final class ScenarioBench {
       generateFiles();
       origin = Nginx.origin(work.resolve("origin"), www);
       proxy = Nginx.proxy(work.resolve("proxy"), origin.port);
+      if (Varnish.installed()) {
+        varnish = Varnish.start(work.resolve("varnish"), origin.port, varnishStorage);
+      } else {
+        log("varnishd not installed: no varnish peer (scripts/test.sh installs it)");
+        report.notes.add("varnishd was not installed: no varnish figures.");
+      }
       // Both daemons start at once (each to its own cache dir); their start times are recorded.
       CompletableFuture<CsDaemon> ra = CompletableFuture.supplyAsync(() -> {
         try {
@@ -223,8 +237,9 @@ public final class ScenarioBench {
       report.add("ready.cs.empty-cache-s", cs.readyNanos / 1e9);
       report.add("ready.cs.empty-cache-s", csRa.readyNanos / 1e9);
       log("origin nginx :" + origin.port + " (pid " + origin.pid() + "), proxy nginx :" + proxy.port + " (pid "
-          + proxy.pid() + "), CacheStream default :" + cs.port + " (pid " + cs.pid() + "), read-ahead :" + csRa.port
-          + " (pid " + csRa.pid() + ")");
+          + proxy.pid() + ")" + (varnish == null ? "" : ", varnish :" + varnish.port + " (pid " + varnish.pid() + ")")
+          + ", CacheStream default :" + cs.port + " (pid " + cs.pid() + "), read-ahead :" + csRa.port + " (pid "
+          + csRa.pid() + ")");
       scenario("S1 hot " + (bigSize / MIB) + " MiB stream", this::s1);
       scenario("S2 wrk -c64", () -> wrkScenario("s2", 64));
       scenario("S3 wrk -c" + s3Connections, () -> wrkScenario("s3", s3Connections));
@@ -291,12 +306,11 @@ public final class ScenarioBench {
   private void checkTools() throws Exception {
     List<String> missing = new ArrayList<>();
     for (String tool : List.of("curl", "wrk", "ffmpeg", "ffprobe")) {
-      if (Stream.of(System.getenv("PATH").split(":")).noneMatch(d -> Files.isExecutable(Path.of(d, tool)))) {
+      if (!Procs.onPath(tool)) {
         missing.add(tool);
       }
     }
-    if (!Nginx.binary().startsWith("/") && Stream.of(System.getenv("PATH").split(":"))
-        .noneMatch(d -> Files.isExecutable(Path.of(d, "nginx")))) {
+    if (!Nginx.binary().startsWith("/") && !Procs.onPath("nginx")) {
       missing.add("nginx");
     }
     if (!missing.isEmpty()) {
@@ -434,6 +448,11 @@ public final class ScenarioBench {
    * after the client is served count too. Waits at most {@code maxWait}.
    */
   private long originBytesSince(long mark, Duration maxWait) throws IOException {
+    return originBytesSince(mark, maxWait, null);
+  }
+
+  /** Like {@link #originBytesSince(long, Duration)}, counting only requests of {@code onlyUri} unless it is null. */
+  private long originBytesSince(long mark, Duration maxWait, String onlyUri) throws IOException {
     long deadline = System.nanoTime() + maxWait.toNanos();
     int idle = 0;
     while (idle < (quick ? 3 : 5)) {
@@ -450,7 +469,7 @@ public final class ScenarioBench {
     for (String line : new String(all, (int) mark, all.length - (int) Math.min(mark, all.length),
         StandardCharsets.UTF_8).split("\n")) {
       String[] f = line.trim().split(" ");
-      if (f.length == 3) {
+      if (f.length == 3 && (onlyUri == null || f[0].equals(onlyUri))) {
         sum += Long.parseLong(f[2]);
       }
     }
@@ -482,20 +501,30 @@ public final class ScenarioBench {
   // ---------------------------------------------------------------------------------------------------------------
   // Scenarios
 
+  /**
+   * The caching peers and the default CacheStream daemon, in an order that rotates with {@code run}, so that none of
+   * them always goes first.
+   */
+  private List<String> rotation(int run) {
+    List<String> order = new ArrayList<>(present("nginx", "varnish", "cs"));
+    Collections.rotate(order, -(run % order.size()));
+    return order;
+  }
+
+  /** {@code who} without "varnish" when there is no varnish peer. */
+  private List<String> present(String... who) {
+    return Stream.of(who).filter(w -> varnish != null || !w.equals("varnish")).toList();
+  }
+
   private void s1() throws Exception {
     String path = "/big.bin";
-    curl(proxy.url(path), null, bigSize);
-    curl(cs.url(path), null, bigSize);
+    for (String who : rotation(0)) {
+      curl(urlFor(who, path), null, bigSize);
+    }
     long mark = logMark();
     for (int r = 0; r < runs; r++) {
-      // Alternate who goes first.
-      boolean nginxFirst = r % 2 == 0;
-      for (int i = 0; i < 2; i++) {
-        if ((i == 0) == nginxFirst) {
-          report.add("s1.nginx.MBps", curl(proxy.url(path), null, bigSize).speed / 1e6);
-        } else {
-          report.add("s1.cs.MBps", curl(cs.url(path), null, bigSize).speed / 1e6);
-        }
+      for (String who : rotation(r)) {
+        report.add("s1." + who + ".MBps", curl(urlFor(who, path), null, bigSize).speed / 1e6);
       }
     }
     report.add("s1.origin-bytes-while-hot", originBytesSince(mark, Duration.ofSeconds(10)));
@@ -503,12 +532,13 @@ public final class ScenarioBench {
 
   private void wrkScenario(String key, int connections) throws Exception {
     String path = "/small.bin";
-    curl(proxy.url(path), null, smallSize);
-    curl(cs.url(path), null, smallSize);
+    for (String who : rotation(0)) {
+      curl(urlFor(who, path), null, smallSize);
+    }
     long mark = logMark();
     for (int r = 0; r < runs; r++) {
-      for (String who : r % 2 == 0 ? List.of("nginx", "cs") : List.of("cs", "nginx")) {
-        Wrk w = wrk(connections, who.equals("nginx") ? proxy.url(path) : cs.url(path));
+      for (String who : rotation(r)) {
+        Wrk w = wrk(connections, urlFor(who, path));
         report.add(key + "." + who + ".rps", w.rps);
         report.add(key + "." + who + ".p99ms", w.p99Millis);
         report.add(key + "." + who + ".errors", w.errors);
@@ -521,11 +551,11 @@ public final class ScenarioBench {
   /**
    * Before the cold scenarios, every server answers the same {@link #warmUpRequests} cold requests (a fresh key
    * each, one connection each, the tiny file, whole and ranged): a daemon that has run for a while has compiled
-   * its cold path, and S4, S6 and S7 measure that path a handful of times only. nginx gets the same requests.
+   * its cold path, and S4, S6 and S7 measure that path a handful of times only. nginx and varnish get the same
+   * requests.
    */
   private void warmUp() throws Exception {
-    Map<String, Integer> ports = Map.of("nginx", proxy.port, "cs", cs.port, "cs-ra", csRa.port);
-    for (String who : List.of("nginx", "cs", "cs-ra")) {
+    for (String who : present("nginx", "varnish", "cs", "cs-ra")) {
       long t0 = System.nanoTime();
       ExecutorService pool = Executors.newFixedThreadPool(4);
       try {
@@ -533,7 +563,7 @@ public final class ScenarioBench {
         for (int i = 0; i < warmUpRequests; i++) {
           String target = URI.create(urlFor(who, "/tiny.bin?warm-up=" + i)).getRawPath() + "?warm-up=" + i;
           boolean ranged = i % 2 == 1;
-          answers.add(pool.submit(() -> getOk(ports.get(who), target, ranged)));
+          answers.add(pool.submit(() -> getOk(portFor(who), target, ranged)));
         }
         long failed = 0;
         for (Future<Boolean> answer : answers) {
@@ -570,33 +600,23 @@ public final class ScenarioBench {
       String path = "/r50/mid.bin?run=s4-" + r;
       // The smoke run's file fits in the first second's allowance: nothing to align then.
       boolean align = midSize > 50 * MIB;
-      if (align) {
-        alignToSecond();
+      for (String who : present("direct", "nginx", "varnish", "cs")) {
+        if (align) {
+          alignToSecond();
+        }
+        Curl c = curl(urlFor(who, path), null, midSize);
+        report.add("s4." + who + ".total-s", c.total);
+        report.add("s4." + who + ".ttfb-ms", c.ttfb * 1000);
       }
-      Curl d = curl(origin.url(path), null, midSize);
-      if (align) {
-        alignToSecond();
-      }
-      Curl n = curl(proxy.url(path), null, midSize);
-      if (align) {
-        alignToSecond();
-      }
-      Curl c = curl(cs.url(path), null, midSize);
-      report.add("s4.direct.total-s", d.total);
-      report.add("s4.nginx.total-s", n.total);
-      report.add("s4.cs.total-s", c.total);
-      report.add("s4.direct.ttfb-ms", d.ttfb * 1000);
-      report.add("s4.nginx.ttfb-ms", n.ttfb * 1000);
-      report.add("s4.cs.ttfb-ms", c.ttfb * 1000);
     }
     originBytesSince(logMark(), Duration.ofSeconds(30));
   }
 
   private void s5() throws Exception {
     for (int r = 0; r < runs; r++) {
-      for (String who : List.of("nginx", "cs")) {
+      for (String who : present("nginx", "varnish", "cs")) {
         String path = s5Location + "/mid.bin?run=s5-" + who + "-" + r;
-        String url = who.equals("nginx") ? proxy.url(path) : cs.url(path);
+        String url = urlFor(who, path);
         long mark = logMark();
         alignToSecond();
         CompletableFuture<Curl> first = CompletableFuture.supplyAsync(() -> {
@@ -621,21 +641,27 @@ public final class ScenarioBench {
     }
   }
 
-  /** {@code path} on the origin ("direct"), the nginx peer, or one of the two CacheStream daemons. */
+  /** {@code path} on the origin ("direct"), the nginx or varnish peer, or one of the two CacheStream daemons. */
   private String urlFor(String who, String path) {
     return switch (who) {
       case "direct" -> origin.url(path);
       case "nginx" -> proxy.url(path);
+      case "varnish" -> varnish.url(path);
       case "cs" -> cs.url(path);
       default -> csRa.url(path);
     };
+  }
+
+  /** The port {@link #urlFor} sends {@code who}'s requests to. */
+  private int portFor(String who) {
+    return URI.create(urlFor(who, "/")).getPort();
   }
 
   private void s6() throws Exception {
     String range = "bytes=" + rangeStart + "-" + (rangeStart + rangeLength - 1);
     for (int r = 0; r < runs; r++) {
       String path = "/big.bin?run=s6-" + r;
-      for (String who : List.of("direct", "nginx", "cs", "cs-ra")) {
+      for (String who : present("direct", "nginx", "varnish", "cs", "cs-ra")) {
         String url = urlFor(who, path);
         long mark = logMark();
         Curl c = curl(url, range, rangeLength);
@@ -648,7 +674,7 @@ public final class ScenarioBench {
   private void s7() throws Exception {
     for (int r = 0; r < runs; r++) {
       String path = "/r50/video.mp4?run=s7-" + r;
-      for (String who : List.of("direct", "nginx", "cs", "cs-ra")) {
+      for (String who : present("direct", "nginx", "varnish", "cs", "cs-ra")) {
         String url = urlFor(who, path);
         long mark = logMark();
         double cold = player(url);
@@ -676,11 +702,10 @@ public final class ScenarioBench {
   private void rss() throws Exception {
     String path = "/big.bin";
     for (int r = 0; r < runs; r++) {
-      for (String who : List.of("nginx", "cs")) {
-        long pid = who.equals("nginx") ? proxy.pid() : cs.pid();
-        int port = who.equals("nginx") ? proxy.port : cs.port;
-        String target = who.equals("nginx") ? path : "/http/127.0.0.1:" + origin.port + path;
-        report.add("rss." + who + ".idle-MiB", rssKiB(pid) / 1024.0);
+      for (String who : present("nginx", "varnish", "cs")) {
+        int port = portFor(who);
+        String target = URI.create(urlFor(who, path)).getRawPath();
+        report.add("rss." + who + ".idle-MiB", rssOf(who) / 1024.0);
         List<Socket> sockets = new ArrayList<>();
         try {
           byte[] request = ("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n\r\n")
@@ -696,7 +721,7 @@ public final class ScenarioBench {
           long max = 0;
           long end = System.currentTimeMillis() + settle;
           while (System.currentTimeMillis() < end) {
-            max = Math.max(max, rssKiB(pid));
+            max = Math.max(max, rssOf(who));
             Nginx.sleepMillis(100);
           }
           int responding = 0;
@@ -705,7 +730,7 @@ public final class ScenarioBench {
               responding++;
             }
           }
-          report.add("rss." + who + ".MiB", Math.max(max, rssKiB(pid)) / 1024.0);
+          report.add("rss." + who + ".MiB", Math.max(max, rssOf(who)) / 1024.0);
           report.add("rss." + who + ".responding-connections", responding);
         } finally {
           for (Socket s : sockets) {
@@ -715,6 +740,15 @@ public final class ScenarioBench {
         Nginx.sleepMillis(quick ? 200 : 1000);
       }
     }
+  }
+
+  /** {@code who}'s resident memory in KiB; varnish's is that of its manager and its children. */
+  private long rssOf(String who) throws IOException {
+    return switch (who) {
+      case "nginx" -> rssKiB(proxy.pid());
+      case "varnish" -> varnish.rssKiB();
+      default -> rssKiB(cs.pid());
+    };
   }
 
   static long rssKiB(long pid) throws IOException {
@@ -824,7 +858,8 @@ public final class ScenarioBench {
     long mark = logMark();
     HttpResponse<byte[]> one = http.send(HttpRequest.newBuilder(URI.create(d.url("/tiny.bin?n=7"))).build(),
         HttpResponse.BodyHandlers.ofByteArray());
-    long originBytes = originBytesSince(mark, Duration.ofSeconds(10));
+    // Only this file counts: earlier scenarios' whole-file downloads may still be finishing.
+    long originBytes = originBytesSince(mark, Duration.ofSeconds(10), "/tiny.bin");
     if (one.statusCode() / 100 != 2 || one.body().length != 1024 || originBytes != 0) {
       throw new IllegalStateException("a pre-written entry was not served from the cache: HTTP " + one.statusCode()
           + ", " + one.body().length + " bytes, origin sent " + originBytes);
@@ -843,100 +878,120 @@ public final class ScenarioBench {
     String mid = (midSize / MIB) + " MiB";
 
     Double n = rep.median("s1.nginx.MBps");
+    Double v = rep.median("s1.varnish.MBps");
     Double c = rep.median("s1.cs.MBps");
-    rows.add(new Report.Row("S1", "hot " + big + " single stream, MB/s", hi, null, n, c, "≥ 1.35× nginx",
+    rows.add(new Report.Row("S1", "hot " + big + " single stream, MB/s", hi, null, n, v, c, "≥ 1.35× nginx",
         atLeast(ratio(c, n), 1.35), null));
 
     n = rep.median("s2.nginx.rps");
+    v = rep.median("s2.varnish.rps");
     c = rep.median("s2.cs.rps");
-    rows.add(new Report.Row("S2", "hot 1 MiB, wrk -c64: req/s", hi, null, n, c, "≥ 1.5× nginx",
+    rows.add(new Report.Row("S2", "hot 1 MiB, wrk -c64: req/s", hi, null, n, v, c, "≥ 1.5× nginx",
         atLeast(ratio(c, n), 1.5), null));
     n = rep.median("s2.nginx.p99ms");
+    v = rep.median("s2.varnish.p99ms");
     c = rep.median("s2.cs.p99ms");
-    rows.add(new Report.Row("S2", "hot 1 MiB, wrk -c64: p99 ms", lo, null, n, c, "≤ nginx", atMost(c, n),
+    rows.add(new Report.Row("S2", "hot 1 MiB, wrk -c64: p99 ms", lo, null, n, v, c, "≤ nginx", atMost(c, n),
         null));
 
     String c3 = "wrk -c" + s3Connections;
     n = rep.median("s3.nginx.rps");
+    v = rep.median("s3.varnish.rps");
     c = rep.median("s3.cs.rps");
-    rows.add(new Report.Row("S3", c3 + ": req/s", hi, null, n, c, "≥ nginx", atLeast(c, n), null));
+    rows.add(new Report.Row("S3", c3 + ": req/s", hi, null, n, v, c, "≥ nginx", atLeast(c, n), null));
     n = sum("s3.nginx.errors");
+    v = sum("s3.varnish.errors");
     c = sum("s3.cs.errors");
-    rows.add(new Report.Row("S3", c3 + ": errors (all runs)", lo, null, n, c, "0", c == null ? null : c == 0,
+    rows.add(new Report.Row("S3", c3 + ": errors (all runs)", lo, null, n, v, c, "0", c == null ? null : c == 0,
         "socket errors + non-2xx"));
     n = rep.median("s3.nginx.p99ms");
+    v = rep.median("s3.varnish.p99ms");
     c = rep.median("s3.cs.p99ms");
-    rows.add(new Report.Row("S3", c3 + ": p99 ms", lo, null, n, c, "—", null, null));
+    rows.add(new Report.Row("S3", c3 + ": p99 ms", lo, null, n, v, c, "—", null, null));
 
     Double d = rep.median("s4.direct.total-s");
     n = rep.median("s4.nginx.total-s");
+    v = rep.median("s4.varnish.total-s");
     c = rep.median("s4.cs.total-s");
-    rows.add(new Report.Row("S4", "cold " + mid + " via 50 MiB/s origin: total s", lo, d, n, c, "≤ 1.01× direct",
+    rows.add(new Report.Row("S4", "cold " + mid + " via 50 MiB/s origin: total s", lo, d, n, v, c, "≤ 1.01× direct",
         atMost(ratio(c, d), 1.01), "CS ÷ direct " + Report.ratio(ratio(c, d)) + ", nginx ÷ direct "
-            + Report.ratio(ratio(n, d))));
+            + Report.ratio(ratio(n, d)) + (varnish == null ? "" : ", varnish ÷ direct " + Report.ratio(ratio(v, d)))));
     d = rep.median("s4.direct.ttfb-ms");
     n = rep.median("s4.nginx.ttfb-ms");
+    v = rep.median("s4.varnish.ttfb-ms");
     c = rep.median("s4.cs.ttfb-ms");
-    rows.add(new Report.Row("S4", "cold " + mid + ": TTFB ms", lo, d, n, c, "≤ 2 ms", atMost(c, 2.0), null));
+    rows.add(new Report.Row("S4", "cold " + mid + ": TTFB ms", lo, d, n, v, c, "≤ 2 ms", atMost(c, 2.0), null));
 
     n = rep.median("s5.nginx.ttfb-ms");
+    v = rep.median("s5.varnish.ttfb-ms");
     c = rep.median("s5.cs.ttfb-ms");
     rows.add(new Report.Row("S5", "2nd client joins at " + num(s5JoinMillis / 1000.0) + " s: its TTFB ms", lo, null,
-        n, c, "≤ 2 ms", atMost(c, 2.0), null));
+        n, v, c, "≤ 2 ms", atMost(c, 2.0), null));
     n = rep.median("s5.nginx.origin-per-client-bytes");
+    v = rep.median("s5.varnish.origin-per-client-bytes");
     c = rep.median("s5.cs.origin-per-client-bytes");
-    rows.add(new Report.Row("S5", "origin bytes ÷ client bytes", lo, null, n, c, "≤ 0.51", atMost(c, 0.51), null));
+    rows.add(new Report.Row("S5", "origin bytes ÷ client bytes", lo, null, n, v, c, "≤ 0.51", atMost(c, 0.51),
+        null));
 
     String asked = num(rangeLength / 1e6);
     d = rep.median("s6.direct.ttfb-ms");
     n = rep.median("s6.nginx.ttfb-ms");
-    for (String v : List.of("cs", "cs-ra")) {
-      String policy = v.equals("cs") ? "default policy" : "read-ahead " + (readAhead / MIB) + " MiB";
-      c = rep.median("s6." + v + ".ttfb-ms");
-      rows.add(new Report.Row("S6", "cold far " + asked + " MB range: TTFB ms, " + policy, lo, d, n, c,
+    v = rep.median("s6.varnish.ttfb-ms");
+    for (String who : List.of("cs", "cs-ra")) {
+      String policy = who.equals("cs") ? "default policy" : "read-ahead " + (readAhead / MIB) + " MiB";
+      c = rep.median("s6." + who + ".ttfb-ms");
+      rows.add(new Report.Row("S6", "cold far " + asked + " MB range: TTFB ms, " + policy, lo, d, n, v, c,
           "≤ direct + 2 ms", d == null ? null : atMost(c, d + 2), null));
     }
     Double dBytes = rep.median("s6.direct.origin-MB");
     n = rep.median("s6.nginx.origin-MB");
+    v = rep.median("s6.varnish.origin-MB");
     c = rep.median("s6.cs.origin-MB");
-    rows.add(new Report.Row("S6", "origin MB, default policy", lo, dBytes, n, c, "—", null,
-        "whole-file policy: the rest of the file is downloaded too"));
+    rows.add(new Report.Row("S6", "origin MB, default policy", lo, dBytes, n, v, c, "—", null,
+        "whole-file policy: the rest of the file is downloaded too"
+            + (varnish == null ? "" : "; varnish fetches the whole object on a miss, whatever the range")));
     c = rep.median("s6.cs-ra.origin-MB");
     double limit = (rangeLength + readAhead) / 1e6;
-    rows.add(new Report.Row("S6", "origin MB, read-ahead " + (readAhead / MIB) + " MiB", lo, dBytes, n, c,
+    rows.add(new Report.Row("S6", "origin MB, read-ahead " + (readAhead / MIB) + " MiB", lo, dBytes, n, v, c,
         "≤ asked + read-ahead (" + num(limit) + ")", atMost(c, limit), null));
 
     for (String phase : List.of("cold", "warm")) {
       n = rep.median("s7.nginx." + phase + "-s");
+      v = rep.median("s7.varnish." + phase + "-s");
       d = phase.equals("cold") ? rep.median("s7.direct.cold-s") : null;
-      for (String v : List.of("cs", "cs-ra")) {
-        String policy = v.equals("cs") ? "default" : "read-ahead";
-        c = rep.median("s7." + v + "." + phase + "-s");
+      for (String who : List.of("cs", "cs-ra")) {
+        String policy = who.equals("cs") ? "default" : "read-ahead";
+        c = rep.median("s7." + who + "." + phase + "-s");
         rows.add(new Report.Row("S7", "ffprobe + ffmpeg -ss " + seekSeconds + ", " + phase + ": wall s, " + policy, lo,
-            d, n, c, "≤ nginx", atMost(c, n), null));
+            d, n, v, c, "≤ nginx", atMost(c, n), null));
       }
     }
     Double read = rep.median("s7.direct.cold-origin-MB");
     n = rep.median("s7.nginx.cold-origin-MB");
+    v = rep.median("s7.varnish.cold-origin-MB");
     String mp4 = String.format(Locale.ROOT, "%.1f MB MP4", videoSize / 1e6);
     c = rep.median("s7.cs.cold-origin-MB");
-    rows.add(new Report.Row("S7", "cold origin MB (" + mp4 + "), default", lo, read, n, c, "—", null,
+    rows.add(new Report.Row("S7", "cold origin MB (" + mp4 + "), default", lo, read, n, v, c, "—", null,
         "direct = what the player read"));
     c = rep.median("s7.cs-ra.cold-origin-MB");
-    rows.add(new Report.Row("S7", "cold origin MB, read-ahead", lo, read, n, c, "≤ player read (direct)",
+    rows.add(new Report.Row("S7", "cold origin MB, read-ahead", lo, read, n, v, c, "≤ player read (direct)",
         read == null ? null : atMost(c, read), null));
 
     n = rep.median("rss.nginx.MiB");
+    v = rep.median("rss.varnish.MiB");
     c = rep.median("rss.cs.MiB");
-    rows.add(new Report.Row("RSS", "resident MiB with " + rssConnections + " open GETs", lo, null, n, c, "≤ 256 MiB",
-        atMost(c, 256.0), "idle: nginx " + num(rep.median("rss.nginx.idle-MiB")) + ", CS "
-            + num(rep.median("rss.cs.idle-MiB")) + " MiB"));
+    rows.add(new Report.Row("RSS", "resident MiB with " + rssConnections + " open GETs", lo, null, n, v, c,
+        "≤ 256 MiB", atMost(c, 256.0), "idle: nginx " + num(rep.median("rss.nginx.idle-MiB"))
+            + (varnish == null ? "" : ", varnish " + num(rep.median("rss.varnish.idle-MiB"))) + ", CS "
+            + num(rep.median("rss.cs.idle-MiB")) + " MiB" + (varnish == null ? "" : "; varnish: its manager + child "
+            + "process, whose malloc storage holds the cached objects")));
 
     n = rep.median("ready.nginx.first-200-s");
     c = rep.median("ready.cs.serving-s");
-    rows.add(new Report.Row("Ready", "start → ready s, " + entries + " cached entries", lo, null, n, c, "≤ 1 s",
-        atMost(c, 1.0), "CS: to `Serving on` (first /healthz 200: " + num(rep.median("ready.cs.healthz-s"))
-            + " s; empty cache: " + num(rep.median("ready.cs.empty-cache-s")) + " s); nginx: to its first 200"));
+    rows.add(new Report.Row("Ready", "start → ready s, " + entries + " cached entries", lo, null, n, null, c,
+        "≤ 1 s", atMost(c, 1.0), "CS: to `Serving on` (first /healthz 200: " + num(rep.median("ready.cs.healthz-s"))
+            + " s; empty cache: " + num(rep.median("ready.cs.empty-cache-s")) + " s); nginx: to its first 200"
+            + (varnish == null ? "" : "; varnish: not applicable, its malloc storage starts empty after a restart")));
   }
 
   private Double sum(String key) {
@@ -980,21 +1035,30 @@ public final class ScenarioBench {
     pre.add("");
     pre.add("Tools: " + versions() + ".");
     pre.add("");
-    pre.add("Medians of " + runs + " run(s); every CacheStream figure also as a ratio to nginx's (CacheStream ÷ nginx). "
-        + "\"direct\" is the same request straight to the origin. Targets are those of issue 7.");
+    pre.add("Medians of " + runs + " run(s); every CacheStream figure also as a ratio to nginx's (CacheStream ÷ nginx) "
+        + "and to varnish's (CacheStream ÷ varnish). \"direct\" is the same request straight to the origin. Targets "
+        + "are those of issue 7, stated against nginx.");
     pre.add("");
     pre.add("Setup, all on 127.0.0.1 on free ports: an nginx **origin** (`limit_rate` locations of 50, 20 and 1 MiB/s, "
         + "`keepalive_timeout 0`, access log `$uri $status $body_bytes_sent` to count origin bytes); **nginx as "
         + "caching proxy** (`proxy_cache` + `slice 1m`, key `$uri$is_args$args$slice_range`, `proxy_set_header Range "
         + "$slice_range`, `proxy_cache_valid 200 206 1h`, `proxy_buffering on`, `proxy_cache_lock on`); "
+        + (varnish == null ? "**Varnish** as a second peer when it is installed (it was not: no varnish figures); "
+            : "**Varnish** as a second caching proxy (`varnishd -F -j none -s malloc," + varnishStorage + "`, the "
+            + "manager in the foreground and its child serving; VCL 4.1 with the origin as its one backend and "
+            + "`vcl_backend_response { set beresp.ttl = 1h; set beresp.do_stream = true; }`: everything cached for an "
+            + "hour and streamed while it is fetched, the rest builtin; `-j none` runs it as the bench's user, who "
+            + "owns the private work directory); ")
         + "**CacheStream** twice, `bin/cachestream serve` (a copy of the launcher and the jar, with the class-data "
         + "archive `mvn package` records; the launcher caps the heap at 128 MiB) with the default (whole-file) "
         + "policy and with "
         + "`--read-ahead " + readAhead + "`. Both nginx run as one process (`master_process off; daemon off;`, as in "
-        + "the project's test fixtures), so nginx uses one core; CacheStream uses Netty's default event loops. wrk, curl and the "
-        + "servers share the machine's cores.");
+        + "the project's test fixtures), so nginx uses one core; varnish has its default worker threads, two pools "
+        + "of 100 to 5000 (`thread_pools 2`, `thread_pool_min 100`, `thread_pool_max 5000`), one thread per request "
+        + "in progress; CacheStream uses Netty's default event loops. wrk, curl and the servers share the machine's "
+        + "cores.");
     pre.add("");
-    pre.add("Scenarios: S1 curl of the hot " + (bigSize / MIB) + " MiB file (both caches warmed first); S2/S3 `wrk -t2 "
+    pre.add("Scenarios: S1 curl of the hot " + (bigSize / MIB) + " MiB file (every cache warmed first); S2/S3 `wrk -t2 "
         + "-c64|-c" + s3Connections + " -d" + wrkSeconds + "s --latency` on the hot 1 MiB file; S4 cold (`?run=N`, a "
         + "fresh key) full download of the " + (midSize / MIB) + " MiB file through the 50 MiB/s location; S5 the same "
         + "file through the " + s5Location.substring(2) + " MiB/s location, a second curl joining after "
@@ -1002,30 +1066,37 @@ public final class ScenarioBench {
         + "` of the big file through the unthrottled location (origin bytes counted once every origin connection has "
         + "closed, so a download that goes on after the response counts); S7 `ffprobe` then `ffmpeg -ss " + seekSeconds
         + " -frames:v 1` on a " + videoSeconds + " s " + videoGeometry + " libx264 ultrafast MP4 (not faststart: moov "
-        + "at the end) through the 50 MiB/s location, cold then warm; RSS = VmRSS of the server process with "
+        + "at the end) through the 50 MiB/s location, cold then warm; RSS = VmRSS of the server process (varnish: of "
+        + "its manager and child together, the child's including the malloc storage, i.e. the cached objects) with "
         + rssConnections + " sockets each holding a GET of the hot big file without reading; Ready = " + entries
         + " cached entries (CacheStream: written in its on-disk format, then checked by `/api/entries` and a "
-        + "cached GET; nginx: fetched through it), then the server restarted.");
+        + "cached GET; nginx: fetched through it), then the server restarted; not for varnish, whose malloc storage "
+        + "does not survive a restart.");
     pre.add("");
     pre.add("Warm-up: before S4, every server answers the same " + warmUpRequests + " cold requests (a fresh key each, "
         + "one connection each, a 1 KiB file, half of them ranged), so that S4, S6 and S7 time the JVM's compiled "
         + "cold path, as in a daemon that has been running for a while, rather than its first few interpreted runs. "
-        + "nginx needs no warm-up but gets the same requests.");
+        + "nginx and varnish need no warm-up but get the same requests.");
     pre.add("");
     pre.add("About the rate-limited origin: nginx's `limit_rate` is per connection and allows `rate × (whole seconds "
         + "since the request started + 1)` bytes, so the first second's worth leaves at once, and a 64 MiB file at "
         + "50 MiB/s takes about 1 s. Every rate-limited transfer is started 20 ms after a wall-clock second, so direct "
         + "and proxied runs see the same schedule. nginx's `slice` fetches each MiB over its own origin connection, "
         + "each with its own first-second allowance: through the nginx peer, a rate-limited origin is effectively not "
-        + "limited (S4, S5), while CacheStream's single origin connection is.");
+        + "limited (S4, S5), while CacheStream's single origin connection is. varnish, too, fetches an object over one "
+        + "origin connection, and the whole object on a miss, even for a range request (S6, S7).");
     if (report.samples.containsKey("s5.nginx.first-done-before-join")) {
       report.notes.add("S5: the nginx peer had fetched the whole file before the second client joined (see the note "
           + "on slices above), so its second client was served hot.");
     }
+    if (report.samples.containsKey("s5.varnish.first-done-before-join")) {
+      report.notes.add("S5: varnish's first download ended before the second client joined.");
+    }
     if (report.samples.containsKey("s5.cs.first-done-before-join")) {
       report.notes.add("S5: CacheStream's first download ended before the second client joined.");
     }
-    String md = report.markdown("CacheStream vs nginx: scenario benchmark", pre, svgName);
+    String md = report.markdown("CacheStream vs nginx" + (varnish == null ? "" : " and varnish") + ": scenario "
+        + "benchmark", pre, svgName);
     Path parent = markdown.toAbsolutePath().getParent();
     Files.createDirectories(parent);
     Files.writeString(markdown, md);
@@ -1061,6 +1132,9 @@ public final class ScenarioBench {
   private static String versions() {
     List<String> v = new ArrayList<>();
     v.add(firstLine(Nginx.binary(), "-v"));
+    if (Varnish.installed()) {
+      v.add(firstLine(Varnish.binary(), "-V").replaceAll(".*\\((varnish-[^ ]+).*", "$1"));
+    }
     v.add(firstLine("curl", "--version").replaceAll(" \\(.*", ""));
     v.add(firstLine("wrk", "-v").replaceAll(" \\[.*", ""));
     v.add(firstLine("ffmpeg", "-version").replaceAll(" Copyright.*", ""));
@@ -1092,10 +1166,5 @@ public final class ScenarioBench {
     } catch (IOException ignored) {
       // Best effort.
     }
-  }
-
-  @SuppressWarnings("unused")
-  private static void drain(InputStream in, OutputStream out) throws IOException {
-    in.transferTo(out);
   }
 }
