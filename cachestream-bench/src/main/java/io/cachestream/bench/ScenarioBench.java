@@ -501,12 +501,14 @@ public final class ScenarioBench {
   // ---------------------------------------------------------------------------------------------------------------
   // Scenarios
 
-  /**
-   * The caching peers and the default CacheStream daemon, in an order that rotates with {@code run}, so that none of
-   * them always goes first.
-   */
+  /** The caching peers and the default CacheStream daemon, in an order that rotates with {@code run}. */
   private List<String> rotation(int run) {
-    List<String> order = new ArrayList<>(present("nginx", "varnish", "cs"));
+    return rotation(run, "nginx", "varnish", "cs");
+  }
+
+  /** {@code who} (those present) in an order that rotates with {@code run}, so that none of them always goes first. */
+  private List<String> rotation(int run, String... who) {
+    List<String> order = new ArrayList<>(present(who));
     Collections.rotate(order, -(run % order.size()));
     return order;
   }
@@ -595,12 +597,31 @@ public final class ScenarioBench {
     }
   }
 
+  /**
+   * "direct" first, then {@code peers} (those present) in an order that rotates with {@code run}: in the cold
+   * scenarios no server always follows the same one (whose download may still be settling).
+   */
+  private List<String> coldOrder(int run, String... peers) {
+    List<String> order = new ArrayList<>(List.of("direct"));
+    order.addAll(rotation(run, peers));
+    return order;
+  }
+
+  /**
+   * Before each cold measurement: {@code sync}, so that the previous server's freshly cached bytes are not being
+   * written back to disk under the next one's measurement.
+   */
+  private static void settle() throws IOException, InterruptedException {
+    Procs.run(Duration.ofSeconds(120), "sync").check("sync");
+  }
+
   private void s4() throws Exception {
     for (int r = 0; r < runs; r++) {
       String path = "/r50/mid.bin?run=s4-" + r;
       // The smoke run's file fits in the first second's allowance: nothing to align then.
       boolean align = midSize > 50 * MIB;
-      for (String who : present("direct", "nginx", "varnish", "cs")) {
+      for (String who : coldOrder(r, "nginx", "varnish", "cs")) {
+        settle();
         if (align) {
           alignToSecond();
         }
@@ -661,8 +682,9 @@ public final class ScenarioBench {
     String range = "bytes=" + rangeStart + "-" + (rangeStart + rangeLength - 1);
     for (int r = 0; r < runs; r++) {
       String path = "/big.bin?run=s6-" + r;
-      for (String who : present("direct", "nginx", "varnish", "cs", "cs-ra")) {
+      for (String who : coldOrder(r, "nginx", "varnish", "cs", "cs-ra")) {
         String url = urlFor(who, path);
+        settle();
         long mark = logMark();
         Curl c = curl(url, range, rangeLength);
         report.add("s6." + who + ".ttfb-ms", c.ttfb * 1000);
@@ -674,8 +696,9 @@ public final class ScenarioBench {
   private void s7() throws Exception {
     for (int r = 0; r < runs; r++) {
       String path = "/r50/video.mp4?run=s7-" + r;
-      for (String who : present("direct", "nginx", "varnish", "cs", "cs-ra")) {
+      for (String who : coldOrder(r, "nginx", "varnish", "cs", "cs-ra")) {
         String url = urlFor(who, path);
+        settle();
         long mark = logMark();
         double cold = player(url);
         report.add("s7." + who + ".cold-s", cold);
@@ -1077,6 +1100,9 @@ public final class ScenarioBench {
         + "one connection each, a 1 KiB file, half of them ranged), so that S4, S6 and S7 time the JVM's compiled "
         + "cold path, as in a daemon that has been running for a while, rather than its first few interpreted runs. "
         + "nginx and varnish need no warm-up but get the same requests.");
+    pre.add("Cold scenarios (S4, S6, S7): before each measured request the bench runs `sync`, so that the previous "
+        + "server's freshly cached bytes are not written back under the next one's measurement, and the order of the "
+        + "servers rotates from run to run.");
     pre.add("");
     pre.add("About the rate-limited origin: nginx's `limit_rate` is per connection and allows `rate × (whole seconds "
         + "since the request started + 1)` bytes, so the first second's worth leaves at once, and a 64 MiB file at "
