@@ -1078,7 +1078,7 @@ public final class ScenarioBench {
         + "`--read-ahead " + readAhead + "`. Both nginx run as one process (`master_process off; daemon off;`, as in "
         + "the project's test fixtures), so nginx uses one core; varnish has its default worker threads, two pools "
         + "of 100 to 5000 (`thread_pools 2`, `thread_pool_min 100`, `thread_pool_max 5000`), one thread per request "
-        + "in progress; CacheStream uses Netty's default event loops. wrk, curl and the servers share the machine's "
+        + "in progress; CacheStream runs one event loop per core. wrk, curl and the servers share the machine's "
         + "cores.");
     pre.add("");
     pre.add("Scenarios: S1 curl of the hot " + (bigSize / MIB) + " MiB file (every cache warmed first); S2/S3 `wrk -t2 "
