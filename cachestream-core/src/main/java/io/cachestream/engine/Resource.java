@@ -6,6 +6,7 @@ import io.cachestream.store.CacheEntry;
 import io.cachestream.store.EntryMeta;
 import io.cachestream.store.RangeSet;
 import java.io.IOException;
+import java.nio.channels.ClosedChannelException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -681,11 +682,22 @@ public final class Resource {
       overBudget();
       storageFailed(new IOException(fresh.length() + " bytes is larger than maxCacheBytes " + budget));
     }
-    try {
-      writeMeta();
-    } catch (IOException e) {
-      storageFailed(e);
-    }
+    // The description goes to disk beside the download, not before its first bytes: a durable write (fsync twice)
+    // costs milliseconds, and this meta claims no byte that a checkpoint has not already claimed.
+    engine.fetchThreads.execute(() -> {
+      synchronized (this) {
+        if (disposed) {
+          return;
+        }
+      }
+      try {
+        writeMeta();
+      } catch (ClosedChannelException disposedMeanwhile) {
+        // Disposed between the check and the write: its own checkpoint wrote the last meta.
+      } catch (IOException e) {
+        storageFailed(e);
+      }
+    });
     callbacks.forEach(Runnable::run);
   }
 
