@@ -6,9 +6,9 @@ import io.cachestream.store.CacheEntry;
 import io.cachestream.store.EntryMeta;
 import io.cachestream.store.RangeSet;
 import java.io.IOException;
-import java.nio.channels.ClosedChannelException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -687,7 +687,7 @@ public final class Resource {
     engine.fetchThreads.execute(() -> {
       synchronized (this) {
         if (disposed) {
-          return;
+          return; // its last checkpoint wrote the last meta
         }
       }
       try {
@@ -906,11 +906,14 @@ public final class Resource {
     notifyListeners();
   }
 
-  /** Writes meta claiming only committed bytes (used when the description changes). */
+  /** Writes meta claiming only committed bytes (used when the description changes); nothing once reset. */
   private void writeMeta() throws IOException {
     synchronized (checkpointLock) {
       EntryMeta meta;
       synchronized (this) {
+        if (info == null) {
+          return;
+        }
         meta = metaFor(committed);
       }
       entry.writeMeta(meta);
