@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
@@ -38,8 +39,8 @@ final class CacheCommands {
             + "(default: the highest).")
     Long maxBandwidth;
 
-    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Cache directory (the one serve uses).")
-    Path cacheDir;
+    @Mixin
+    CacheDirOption dir;
 
     @Override
     public Integer call() throws Exception {
@@ -50,7 +51,7 @@ final class CacheCommands {
         throw new IllegalArgumentException("--max-bandwidth must not be negative: " + maxBandwidth);
       }
       int failed = 0;
-      try (CacheAccess cache = CacheAccess.open(cacheDir)) {
+      try (CacheAccess cache = CacheAccess.open(dir.cacheDir)) {
         for (URI url : urls) {
           var body = CacheAccess.json().createObjectNode().put("url", url.toString());
           if (maxBytes != null) {
@@ -96,12 +97,12 @@ final class CacheCommands {
     @Option(names = "--json", description = "Print a JSON array (url, length, cachedBytes, complete, lastAccess, …).")
     boolean json;
 
-    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Cache directory (the one serve uses).")
-    Path cacheDir;
+    @Mixin
+    CacheDirOption dir;
 
     @Override
     public Integer call() throws Exception {
-      try (CacheAccess cache = CacheAccess.open(cacheDir)) {
+      try (CacheAccess cache = CacheAccess.open(dir.cacheDir)) {
         ArrayNode entries = (ArrayNode) cache.call("GET", "/api/entries", null);
         PrintStream out = System.out;
         if (json) {
@@ -140,13 +141,13 @@ final class CacheCommands {
       boolean all;
     }
 
-    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Cache directory (the one serve uses).")
-    Path cacheDir;
+    @Mixin
+    CacheDirOption dir;
 
     @Override
     public Integer call() throws Exception {
       String query = which.url != null ? "url=" + encode(which.url.toString()) : which.all ? "all" : "inactive";
-      try (CacheAccess cache = CacheAccess.open(cacheDir)) {
+      try (CacheAccess cache = CacheAccess.open(dir.cacheDir)) {
         JsonNode result = cache.call("DELETE", "/api/entries?" + query, null);
         if (which.url != null && result.get("deleted").asInt() == 0) {
           throw new IOException("no cache entry for " + which.url);
@@ -156,5 +157,11 @@ final class CacheCommands {
         return 0;
       }
     }
+  }
+
+  /** The {@code --cache-dir} option of the commands that manage a cache. */
+  static final class CacheDirOption {
+    @Option(names = "--cache-dir", paramLabel = "DIR", description = "Cache directory (the one serve uses).")
+    Path cacheDir;
   }
 }
