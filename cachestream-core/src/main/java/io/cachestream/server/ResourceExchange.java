@@ -41,13 +41,13 @@ import java.util.function.UnaryOperator;
 
 /**
  * Answers one GET or HEAD of a proxied resource: waits for the origin's description, sends the head, then streams
- * the body from the data file as bytes become present — zero-copy file regions, one write in flight at a time, so
+ * the body from the data file as bytes become present — zero-copy file regions, at most two writes in flight, so
  * a connection holds no buffered body however slow its client is.
  *
  * <p>Runs on the connection's event loop; download-side callbacks hop onto it.
  */
 final class ResourceExchange {
-  /** Largest single region write; one in flight per connection. */
+  /** Largest single region write. */
   private static final long MAX_REGION = 4L << 20;
   private static final int PASS_THROUGH_CHUNK = 64 * 1024;
   /** Region writes outstanding per connection: two keep the socket busy; regions hold no memory. */
@@ -58,6 +58,8 @@ final class ResourceExchange {
   private final ByteRangeRequest range;
   private final String ifRange;
   private final boolean keepAlive;
+  /** The head waits in the socket for the first region (see {@link TcpCork}). */
+  private boolean corked;
   private final boolean head;
   private final Runnable whenDone;
   private final Executor blockingWork;
@@ -265,6 +267,8 @@ final class ResourceExchange {
     if (!keepAlive) {
       h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
     }
+    // A body at hand joins its head in full segments; a body still to come must not hold the head back.
+    corked = !head && resource.available(position) > 0 && TcpCork.on(ctx.channel());
     ctx.write(response);
     if (head) {
       ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterLast);
@@ -348,6 +352,7 @@ final class ResourceExchange {
       }
       inFlight++;
       write.addListener((ChannelFutureListener) f -> {
+        uncork(); // the head went out with the first region: a long body streams uncorked, at full speed
         inFlight--;
         if (f.isSuccess()) {
           resource.readerAt(this, position, end >= 0 ? end : Long.MAX_VALUE);
@@ -362,6 +367,7 @@ final class ResourceExchange {
       ctx.flush(); // a completed write calls pump again
       return;
     }
+    uncork();
     ctx.flush(); // the head, or what was written, goes out while this reader waits
     waiting = true;
     resource.await(position, generation, failuresSeen, failure -> ctx.executor().execute(() -> {
@@ -411,7 +417,15 @@ final class ResourceExchange {
     });
   }
 
+  private void uncork() {
+    if (corked) {
+      corked = false;
+      TcpCork.off(ctx.channel());
+    }
+  }
+
   private void afterLast(Future<? super Void> f) {
+    uncork();
     finish();
     if (!f.isSuccess() || !keepAlive) {
       ctx.close();

@@ -1,8 +1,10 @@
 package io.cachestream.server;
 
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -10,9 +12,11 @@ import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
 
 /** Small complete responses: errors with a one-line reason, API answers. */
 final class Responses {
+  private static final int LINGER_SECONDS = 2;
   private Responses() {}
 
   static FullHttpResponse text(HttpResponseStatus status, String text) {
@@ -40,11 +44,27 @@ final class Responses {
       response.content().clear();
     }
     ctx.writeAndFlush(response).addListener((ChannelFutureListener) f -> {
-      if (!keepAlive || !f.isSuccess()) {
+      if (!f.isSuccess()) {
         f.channel().close();
+      } else if (!keepAlive) {
+        closeGently(f.channel());
       } else {
         whenSent.run();
       }
     });
+  }
+
+  /**
+   * Closes after a response: the output first, so that a client still sending (an oversized header, a body nobody
+   * reads) reads the answer rather than a reset, which closing with unread input would send; the rest when the
+   * client hangs up, or after {@link #LINGER_SECONDS}.
+   */
+  static void closeGently(Channel channel) {
+    if (channel instanceof DuplexChannel duplex && channel.isActive()) {
+      duplex.shutdownOutput();
+      channel.eventLoop().schedule(() -> channel.close(), LINGER_SECONDS, TimeUnit.SECONDS);
+    } else {
+      channel.close();
+    }
   }
 }
