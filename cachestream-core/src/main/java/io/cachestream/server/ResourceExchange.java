@@ -49,6 +49,12 @@ import java.util.function.UnaryOperator;
 final class ResourceExchange {
   /** Largest single region write. */
   private static final long MAX_REGION = 4L << 20;
+  /**
+   * The corked first region: the head and one loopback-sized segment of body leave together, then the rest streams
+   * uncorked. Measured with wrk on a hot 1 MiB file: 1.3x the req/s of corking the whole first 4 MiB region (whose
+   * burst also nearly doubled p99) and 1.5x that of not corking; 16 KiB gave 0.9x and 256 KiB 0.8x of this.
+   */
+  private static final long CORKED_REGION = 64 << 10;
   private static final int PASS_THROUGH_CHUNK = 64 * 1024;
   /** Region writes outstanding per connection: two keep the socket busy; regions hold no memory. */
   private static final int MAX_IN_FLIGHT = 2;
@@ -322,7 +328,7 @@ final class ResourceExchange {
       if (available == 0) {
         break;
       }
-      long count = Math.min(available, MAX_REGION);
+      long count = Math.min(available, corked ? CORKED_REGION : MAX_REGION);
       if (bodyEnd >= 0) {
         count = Math.min(count, bodyEnd - position);
       }
