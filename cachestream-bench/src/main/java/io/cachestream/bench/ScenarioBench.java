@@ -60,6 +60,12 @@ public final class ScenarioBench {
   // Options.
   private final boolean quick;
   private final int runs;
+  /**
+   * Samples per run of S4 and S7, whose single samples spread most (a first byte of 1-3 ms; a player run of 0.15-0.25
+   * s whose process start-up dominates). S6 keeps one per run: each of its samples makes varnish store a 1 GiB
+   * object.
+   */
+  private final int coldSamples;
   private final Path markdown;
   private final Path jar;
   private Path launcher;
@@ -101,6 +107,7 @@ public final class ScenarioBench {
   private ScenarioBench(boolean quick, int runs, Path markdown, Path jar, boolean keep, long readAhead) {
     this.quick = quick;
     this.runs = runs;
+    this.coldSamples = quick ? 1 : 3;
     this.markdown = markdown;
     this.jar = jar;
     this.keep = keep;
@@ -602,8 +609,8 @@ public final class ScenarioBench {
   }
 
   /**
-   * "direct" first, then {@code peers} (those present) in an order that rotates with {@code run}: in the cold
-   * scenarios no server always follows the same one (whose download may still be settling).
+   * "direct" first, then {@code peers} (those present) in an order that rotates with {@code run}, so that no server
+   * is always measured first.
    */
   private List<String> coldOrder(int run, String... peers) {
     List<String> order = new ArrayList<>(List.of("direct"));
@@ -613,14 +620,36 @@ public final class ScenarioBench {
 
   /**
    * Before each cold measurement: {@code sync}, so that the previous server's freshly cached bytes are not being
-   * written back to disk under the next one's measurement.
+   * written back to disk under the next one's measurement, then up to 5 s until the machine is quiet (90 % idle over
+   * 100 ms), so that no server's background work (a whole-file download finishing, its last checkpoint) runs under
+   * the next one's measurement: with four servers and three runs, the rotation alone still measured the read-ahead
+   * daemon right after the default one every time.
    */
   private static void settle() throws IOException, InterruptedException {
     Procs.run(Duration.ofSeconds(120), "sync").check("sync");
+    for (int i = 0; i < 50; i++) {
+      long[] before = cpuTicks();
+      Thread.sleep(100);
+      long[] after = cpuTicks();
+      long total = after[0] - before[0];
+      if (total > 0 && (after[1] - before[1]) * 10 >= total * 9) {
+        return;
+      }
+    }
+  }
+
+  /** Total and idle CPU ticks of the machine, from the first line of {@code /proc/stat}. */
+  private static long[] cpuTicks() throws IOException {
+    String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+    long total = 0;
+    for (int i = 1; i < f.length; i++) {
+      total += Long.parseLong(f[i]);
+    }
+    return new long[] {total, Long.parseLong(f[4]) + Long.parseLong(f[5])}; // idle + iowait
   }
 
   private void s4() throws Exception {
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < runs * coldSamples; r++) {
       String path = "/r50/mid.bin?run=s4-" + r;
       // The smoke run's file fits in the first second's allowance: nothing to align then.
       boolean align = midSize > 50 * MIB;
@@ -698,7 +727,7 @@ public final class ScenarioBench {
   }
 
   private void s7() throws Exception {
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < runs * coldSamples; r++) {
       String path = "/r50/video.mp4?run=s7-" + r;
       for (String who : coldOrder(r, "nginx", "varnish", "cs", "cs-ra")) {
         String url = urlFor(who, path);
@@ -1062,7 +1091,8 @@ public final class ScenarioBench {
     pre.add("");
     pre.add("Tools: " + versions() + ".");
     pre.add("");
-    pre.add("Medians of " + runs + " run(s); every CacheStream figure also as a ratio to nginx's (CacheStream ÷ nginx) "
+    pre.add("Medians of " + runs + " run(s) (S4 and S7: of " + runs * coldSamples + " samples, " + coldSamples
+        + " per run); every CacheStream figure also as a ratio to nginx's (CacheStream ÷ nginx) "
         + "and to varnish's (CacheStream ÷ varnish). \"direct\" is the same request straight to the origin. Targets "
         + "are those of issue 7, stated against nginx.");
     pre.add("");

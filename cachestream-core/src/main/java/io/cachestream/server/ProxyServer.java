@@ -61,7 +61,7 @@ public final class ProxyServer implements Closeable {
     // extra thread and every accept-to-worker hand-off shows in the first byte of a cold request (measured here:
     // 0.1 ms less to the first byte than Netty's default of two loops per core plus an acceptor, same throughput).
     // Native epoll where it loads (Linux): it can cork a response (TcpCork) and wakes a loop faster than NIO's
-    // selector (measured here: 0.1-0.2 ms less to a cold first byte). NIO elsewhere, with the same behaviour.
+    // selector (measured here: 0.1-0.2 ms less to a cold first byte). NIO elsewhere: the same, without the cork.
     boolean epoll = Epoll.isAvailable();
     EventLoopGroup loops = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
         epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());

@@ -64,8 +64,6 @@ final class ResourceExchange {
   private final ByteRangeRequest range;
   private final String ifRange;
   private final boolean keepAlive;
-  /** The head waits in the socket for the first region (see {@link TcpCork}). */
-  private boolean corked;
   private final boolean head;
   private final Runnable whenDone;
   private final Executor blockingWork;
@@ -78,6 +76,8 @@ final class ResourceExchange {
   /** The last content was written: nothing more may be. */
   private boolean ended;
   private int inFlight;
+  /** The head waits in the socket for the first region (see {@link TcpCork}). */
+  private boolean corked;
   /** A wake-up for missing bytes is registered: exactly one pump may wait, or pass through, at a time. */
   private boolean waiting;
   /** The playlist bytes gathered so far, when this resource is an HLS playlist. */

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 /** Small complete responses: errors with a one-line reason, API answers. */
 final class Responses {
   private static final int LINGER_SECONDS = 2;
+
   private Responses() {}
 
   static FullHttpResponse text(HttpResponseStatus status, String text) {
@@ -59,7 +60,7 @@ final class Responses {
    * reads) reads the answer rather than a reset, which closing with unread input would send; the rest when the
    * client hangs up, or after {@link #LINGER_SECONDS}.
    */
-  static void closeGently(Channel channel) {
+  private static void closeGently(Channel channel) {
     if (channel instanceof DuplexChannel duplex && channel.isActive()) {
       duplex.shutdownOutput();
       channel.eventLoop().schedule(() -> channel.close(), LINGER_SECONDS, TimeUnit.SECONDS);
