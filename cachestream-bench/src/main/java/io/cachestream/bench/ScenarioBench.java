@@ -718,10 +718,11 @@ public final class ScenarioBench {
     // 64 MiB file (unmeasured), so that S6 times a far seek's compiled path rather than its first, class-loading runs
     // (a read-ahead daemon took 10 ms on its first two far seeks, 2-3 ms after).
     long warmStart = midSize / 2;
-    String warmRange = "bytes=" + warmStart + "-" + (warmStart + Math.min(rangeLength, midSize / 4) - 1);
+    long warmLength = Math.min(rangeLength, midSize / 4);
+    String warmRange = "bytes=" + warmStart + "-" + (warmStart + warmLength - 1);
     for (String who : present("nginx", "varnish", "cs", "cs-ra")) {
       for (int i = 0; i < FAR_WARM_UPS; i++) {
-        curl(urlFor(who, "/mid.bin?s6-warm-up=" + i), warmRange, Math.min(rangeLength, midSize / 4));
+        curl(urlFor(who, "/mid.bin?s6-warm-up=" + i), warmRange, warmLength);
       }
     }
     originBytesSince(logMark(), Duration.ofSeconds(60));
@@ -1148,8 +1149,10 @@ public final class ScenarioBench {
         + "cold path, as in a daemon that has been running for a while, rather than its first few interpreted runs. "
         + "nginx and varnish need no warm-up but get the same requests.");
     pre.add("Cold scenarios (S4, S6, S7): before each measured request the bench runs `sync`, so that the previous "
-        + "server's freshly cached bytes are not written back under the next one's measurement, and the order of the "
-        + "servers rotates from run to run.");
+        + "server's freshly cached bytes are not written back under the next one's measurement, then waits (at most "
+        + "5 s) until the machine is 90 % idle over 100 ms, so that no server's background work runs under another's "
+        + "measurement; the order of the servers rotates from run to run. Before S6 every server also answers "
+        + FAR_WARM_UPS + " unmeasured far ranges of the mid-size file, so that S6 times a far seek's compiled path.");
     pre.add("");
     pre.add("About the rate-limited origin: nginx's `limit_rate` is per connection and allows `rate × (whole seconds "
         + "since the request started + 1)` bytes, so the first second's worth leaves at once, and a 64 MiB file at "
