@@ -6,6 +6,8 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -50,8 +52,8 @@ final class CsDaemon implements AutoCloseable {
     Path target = Files.createDirectories(dir.resolve("cachestream-cli").resolve("target"));
     Path copy = Files.copy(jar, target.resolve("cachestream.jar"));
     Path bin = Files.createDirectories(dir.resolve("bin"));
-    Files.copy(launcher, bin.resolve("cachestream"), java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
-    Procs.run(java.time.Duration.ofSeconds(60), Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    Files.copy(launcher, bin.resolve("cachestream"), StandardCopyOption.COPY_ATTRIBUTES);
+    Procs.run(Duration.ofSeconds(60), Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-XX:ArchiveClassesAtExit=" + target.resolve("cachestream.jsa"), "-Xlog:disable", "-Xlog:all=error:stderr",
         "-cp", copy.toString(), "io.cachestream.cli.ClassDataTraining").check("class-data training run");
     return bin.resolve("cachestream");
@@ -108,7 +110,7 @@ final class CsDaemon implements AutoCloseable {
   }
 
   void stop() {
-    Procs.stop(process, java.time.Duration.ofSeconds(20));
+    Procs.stop(process, Duration.ofSeconds(20));
   }
 
   @Override
