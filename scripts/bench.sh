@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Benchmarks (not tests: nothing here fails on a slow number).
 #
-#   bash scripts/bench.sh [--quick] [--runs N] [--markdown FILE] [--read-ahead BYTES] [--keep]
+#   bash scripts/bench.sh [--quick] [--runs N] [--markdown FILE] [--read-ahead BYTES] [--jfr DIR] [--keep]
 #       The side-by-side scenario benchmark (issue 7): generates its test files, starts an nginx origin, nginx as a
 #       caching proxy, varnish (when installed) and two CacheStream daemons on loopback, measures S1-S7, memory and time to ready, and prints
 #       the table (medians of --runs, default 3); --markdown FILE also writes it as Markdown, with an SVG chart next
-#       to it. --quick is the smoke version CI runs (cachestream-bench's ScenarioBenchSmokeIT). Needs nginx, curl, wrk, ffmpeg and ffprobe
-#       (scripts/test.sh installs them).
+#       to it. --quick is the smoke version CI runs (cachestream-bench's ScenarioBenchSmokeIT). --jfr DIR records a JDK
+#       Flight Recorder profile of each daemon per scenario (DIR/<scenario>-<daemon>.jfr) and sums them up in
+#       DIR/profile.md. Needs nginx, curl, wrk, ffmpeg and ffprobe (scripts/test.sh installs them).
 #   bash scripts/bench.sh --jmh [JMH options...]
 #       The JMH benchmarks (Range parsing, RangeSet, serving a cached span); extra arguments go to JMH, e.g.
 #       `--jmh RangeSetBench -f 1 -wi 2 -i 3`.

@@ -71,6 +71,9 @@ public final class ScenarioBench {
   private Path launcher;
   private final boolean keep;
   private final long readAhead;
+  /** Where {@code --jfr} writes the daemons' flight recordings, or null. */
+  private final Path jfrDir;
+  private JfrProfiles jfr;
 
   // Sizes and scenario parameters (full, or the smoke version).
   private final long bigSize;
@@ -106,8 +109,9 @@ public final class ScenarioBench {
   private CsDaemon csRa;
   private long videoSize;
 
-  private ScenarioBench(boolean quick, int runs, Path markdown, Path jar, boolean keep, long readAhead) {
+  private ScenarioBench(boolean quick, int runs, Path markdown, Path jar, boolean keep, long readAhead, Path jfrDir) {
     this.quick = quick;
+    this.jfrDir = jfrDir;
     this.runs = runs;
     this.samplesPerRun = quick ? 1 : 3;
     this.markdown = markdown;
@@ -147,7 +151,7 @@ public final class ScenarioBench {
     } catch (IllegalArgumentException e) {
       System.err.println("bench: " + e.getMessage());
       System.err.println("usage: ScenarioBench --jar PATH [--quick] [--runs N] [--markdown FILE] [--read-ahead BYTES]"
-          + " [--keep]");
+          + " [--jfr DIR] [--keep]");
       code = 2;
     } catch (Exception e) {
       e.printStackTrace();
@@ -163,6 +167,7 @@ public final class ScenarioBench {
     Path markdown = null;
     Path jar = Path.of("cachestream-cli/target/cachestream.jar");
     long readAhead = 4L << 20;
+    Path jfrDir = null;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -172,6 +177,7 @@ public final class ScenarioBench {
         case "--markdown" -> markdown = Path.of(value(args, ++i, a));
         case "--jar" -> jar = Path.of(value(args, ++i, a));
         case "--read-ahead" -> readAhead = Long.parseLong(value(args, ++i, a));
+        case "--jfr" -> jfrDir = Path.of(value(args, ++i, a));
         default -> throw new IllegalArgumentException("unknown argument " + a);
       }
     }
@@ -182,7 +188,7 @@ public final class ScenarioBench {
       throw new IllegalArgumentException("no CacheStream jar at " + jar + " (build: mvn -q install -DskipTests)");
     }
     return new ScenarioBench(quick, runs != null ? runs : quick ? 1 : 3, markdown, jar.toAbsolutePath(), keep,
-        readAhead);
+        readAhead, jfrDir);
   }
 
   private static String value(String[] args, int i, String name) {
@@ -249,6 +255,9 @@ public final class ScenarioBench {
           + proxy.pid() + ")" + (varnish == null ? "" : ", varnish :" + varnish.port + " (pid " + varnish.pid() + ")")
           + ", CacheStream default :" + cs.port + " (pid " + cs.pid() + "), read-ahead :" + csRa.port + " (pid "
           + csRa.pid() + ")");
+      if (jfrDir != null) {
+        jfr = new JfrProfiles(jfrDir);
+      }
       scenario("S1 hot " + (bigSize / MIB) + " MiB stream", this::s1);
       scenario("S2 wrk -c64", () -> wrkScenario("s2", 64));
       scenario("S3 wrk -c" + s3Connections, () -> wrkScenario("s3", s3Connections));
@@ -259,6 +268,9 @@ public final class ScenarioBench {
       scenario("S7 ffprobe/ffmpeg seek", this::s7);
       scenario("RSS with " + rssConnections + " connections", this::rss);
       scenario("ready with " + entries + " entries", this::ready);
+      if (jfr != null) {
+        log("JFR profiles summed up in " + jfr.summarize());
+      }
     } finally {
       Procs.stopAll();
       watchdog.interrupt();
@@ -298,7 +310,7 @@ public final class ScenarioBench {
   private void scenario(String name, Body body) {
     long t0 = System.nanoTime();
     log(name + " …");
-    try {
+    try (AutoCloseable profiled = jfr == null ? null : jfr.record(name, List.of(cs, csRa))) {
       body.run();
       log(String.format(Locale.ROOT, "%s done in %.1f s", name, (System.nanoTime() - t0) / 1e9));
     } catch (Exception | LinkageError | AssertionError e) {

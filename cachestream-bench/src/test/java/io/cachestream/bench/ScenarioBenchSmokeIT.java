@@ -18,14 +18,21 @@ class ScenarioBenchSmokeIT {
 
   @Test
   @Timeout(value = 6, unit = TimeUnit.MINUTES)
-  void everyScenarioRunsAndTheMarkdownTableIsWritten() throws Exception {
+  void everyScenarioRunsAndTheMarkdownTableAndTheProfilesAreWritten() throws Exception {
     Path jar = Path.of(System.getProperty("user.dir")).resolveSibling("cachestream-cli/target/cachestream.jar");
     Path markdown = tmp.resolve("bench.md");
-    int code = ScenarioBench.run("--quick", "--jar", jar.toString(), "--markdown", markdown.toString());
+    Path jfr = tmp.resolve("jfr");
+    int code = ScenarioBench.run("--quick", "--jar", jar.toString(), "--markdown", markdown.toString(),
+        "--jfr", jfr.toString());
     assertThat(code).isZero();
     String table = Files.readString(markdown);
     for (String scenario : new String[] {"S1", "S2", "S3", "S4", "S5", "S6", "S7", "RSS", "Ready"}) {
       assertThat(table).contains("| " + scenario + " |");
     }
+    // One recording per scenario and daemon, summed up; the hot stream's event loop is sampled in sendfile or Java.
+    assertThat(jfr.resolve("s1-default.jfr")).isNotEmptyFile();
+    assertThat(jfr.resolve("s7-read-ahead.jfr")).isNotEmptyFile();
+    assertThat(Files.readString(jfr.resolve("profile.md")))
+        .contains("## s1-default.jfr", "## s4-read-ahead.jfr", "| cachestream-server");
   }
 }

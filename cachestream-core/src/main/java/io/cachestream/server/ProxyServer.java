@@ -17,6 +17,7 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.DefaultThreadFactory;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -64,6 +65,7 @@ public final class ProxyServer implements Closeable {
     // selector (measured here: 0.1-0.2 ms less to a cold first byte). NIO elsewhere: the same, without the cork.
     boolean epoll = Epoll.isAvailable();
     EventLoopGroup loops = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
+        new DefaultThreadFactory("cachestream-server"),
         epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
     AtomicInteger n = new AtomicInteger();
     ExecutorService apiThreads = Executors.newFixedThreadPool(2, r -> {
