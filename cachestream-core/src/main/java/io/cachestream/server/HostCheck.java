@@ -1,12 +1,18 @@
 package io.cachestream.server;
 
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * Guards against DNS rebinding: a page on {@code evil.example} that resolves to 127.0.0.1 reaches the server with
  * {@code Host: evil.example}. Only loopback names and IP literals are accepted.
  */
 final class HostCheck {
+  // Compiled once: every request is checked (String.matches compiles its pattern on each call).
+  private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9a-f:.]+");
+  private static final Pattern IPV4_LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+  private static final Pattern PORT = Pattern.compile(":[0-9]{1,5}");
+
   private HostCheck() {}
 
   static boolean allowed(String host) {
@@ -16,17 +22,17 @@ final class HostCheck {
     String h = host.trim().toLowerCase(Locale.ROOT);
     if (h.startsWith("[")) {
       int close = h.indexOf(']');
-      return close > 0 && h.substring(1, close).matches("[0-9a-f:.]+") && portOk(h.substring(close + 1));
+      return close > 0 && IPV6_LITERAL.matcher(h.substring(1, close)).matches() && portOk(h.substring(close + 1));
     }
     int colon = h.indexOf(':');
     String name = colon < 0 ? h : h.substring(0, colon);
     if (colon >= 0 && !portOk(h.substring(colon))) {
       return false;
     }
-    return name.equals("localhost") || name.endsWith(".localhost") || name.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
+    return name.equals("localhost") || name.endsWith(".localhost") || IPV4_LITERAL.matcher(name).matches();
   }
 
   private static boolean portOk(String rest) {
-    return rest.isEmpty() || rest.matches(":[0-9]{1,5}");
+    return rest.isEmpty() || PORT.matcher(rest).matches();
   }
 }

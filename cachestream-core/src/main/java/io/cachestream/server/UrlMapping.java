@@ -3,6 +3,7 @@ package io.cachestream.server;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /**
  * The URL contract: {@code http://127.0.0.1:PORT/{scheme}/{authority}{path}?{query}} maps to
@@ -10,6 +11,11 @@ import java.util.Locale;
  * and relative URIs inside playlists resolve through the proxy by themselves.
  */
 public final class UrlMapping {
+  // Compiled once: every proxied request checks its authority (String.matches compiles its pattern on each call).
+  private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9A-Fa-f:.]+");
+  private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9._-]+");
+  private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
+
   private UrlMapping() {}
 
   /** The proxy URL of {@code source} under {@code base} (for example {@code http://127.0.0.1:4612}). */
@@ -112,7 +118,7 @@ public final class UrlMapping {
         throw new BadRequestException("unclosed IPv6 literal in host");
       }
       host = authority.substring(1, close);
-      if (!host.matches("[0-9A-Fa-f:.]+")) {
+      if (!IPV6_LITERAL.matcher(host).matches()) {
         throw new BadRequestException("invalid IPv6 literal '" + abbreviate(host) + "'");
       }
       String after = authority.substring(close + 1);
@@ -126,12 +132,12 @@ public final class UrlMapping {
       int colon = authority.lastIndexOf(':');
       host = colon < 0 ? authority : authority.substring(0, colon);
       port = colon < 0 ? null : authority.substring(colon + 1);
-      if (!host.matches("[A-Za-z0-9._-]+") || host.startsWith(".") || host.contains("..")) {
+      if (!HOST_NAME.matcher(host).matches() || host.startsWith(".") || host.contains("..")) {
         throw new BadRequestException("invalid host '" + abbreviate(host) + "'");
       }
     }
     if (port != null) {
-      if (!port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+      if (!PORT.matcher(port).matches() || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
         throw new BadRequestException("invalid port '" + abbreviate(port) + "': must be 1-65535");
       }
     }
