@@ -72,7 +72,10 @@ final class JfrProfiles {
         + "code (`jdk.ExecutionSample`), *native* samples threads inside a native method "
         + "(`jdk.NativeMethodSample`: a system call such as `sendfile`, or waiting in `epoll_wait`). Frames are "
         + "`class.method`; *self* is the sampled top frame, *in CacheStream* the innermost `io.cachestream` "
-        + "frame of each Java sample (where our code spent it, callees included).\n");
+        + "frame of each Java sample (where our code spent it, callees included). JFR samples Java every 10-20 ms "
+        + "and takes one native sample per period across all threads, so native counts say where threads sit "
+        + "(idle event loops in `epoll_wait` dominate), not where CPU goes, and sub-millisecond requests in an "
+        + "idle daemon are rarely seen.\n");
     for (Path file : recordings) {
       if (Files.isRegularFile(file)) {
         md.append('\n').append(summary(file));

@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -35,8 +36,11 @@ public final class Engine implements Closeable {
 
   final CacheConfig config;
   final CacheStore store;
-  final OkHttpClient http;
-  private final OkHttpClient httpOneAddress;
+  /**
+   * The upstream clients, built off the caller's thread: OkHttp reads the platform's trust store as it is built, a
+   * fifth of the daemon's start-up. The first download waits for them if it comes sooner.
+   */
+  private final CompletableFuture<UpstreamClients> http;
   final ExecutorService fetchThreads;
   final ScheduledExecutorService timers;
   final LifecycleTimer lifecycleTimer;
@@ -55,17 +59,7 @@ public final class Engine implements Closeable {
       var future = timers.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
       return () -> future.cancel(false);
     };
-    this.http = new OkHttpClient.Builder()
-        .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
-        .connectTimeout(config.connectTimeout())
-        .readTimeout(config.readTimeout())
-        .followRedirects(true)
-        .followSslRedirects(true)
-        .retryOnConnectionFailure(true)
-        .build();
-    // Fast fallback races an origin's addresses on helper threads; an IP literal has one address, so its requests
-    // connect on the download thread and skip that hand-off (a few hundred microseconds of every cold request).
-    this.httpOneAddress = http.newBuilder().fastFallback(false).build();
+    this.http = CompletableFuture.supplyAsync(() -> UpstreamClients.build(config), fetchThreads);
     // Sizes of the entries on disk, for the budget: read in the background so that start-up stays instant.
     timers.execute(() -> {
       for (var meta : store.listMetas()) {
@@ -156,9 +150,27 @@ public final class Engine implements Closeable {
    * connection pool) with another read timeout.
    */
   OkHttpClient httpFor(CacheConfig settings, URI source) {
-    OkHttpClient base = isIpLiteral(source.getHost()) ? httpOneAddress : http;
+    UpstreamClients clients = http.join();
+    OkHttpClient base = isIpLiteral(source.getHost()) ? clients.oneAddress() : clients.any();
     return settings.readTimeout().equals(config.readTimeout()) ? base
         : base.newBuilder().readTimeout(settings.readTimeout()).build();
+  }
+
+  /** One connection pool, two ways to connect. */
+  private record UpstreamClients(OkHttpClient any, OkHttpClient oneAddress) {
+    static UpstreamClients build(CacheConfig config) {
+      OkHttpClient any = new OkHttpClient.Builder()
+          .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
+          .connectTimeout(config.connectTimeout())
+          .readTimeout(config.readTimeout())
+          .followRedirects(true)
+          .followSslRedirects(true)
+          .retryOnConnectionFailure(true)
+          .build();
+      // Fast fallback races an origin's addresses on helper threads; an IP literal has one address, so its requests
+      // connect on the download thread and skip that hand-off (a few hundred microseconds of every cold request).
+      return new UpstreamClients(any, any.newBuilder().fastFallback(false).build());
+    }
   }
 
   private static boolean isIpLiteral(String host) {
@@ -252,7 +264,7 @@ public final class Engine implements Closeable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    http.connectionPool().evictAll();
+    http.thenAccept(clients -> clients.any().connectionPool().evictAll());
     log.debug("engine closed");
   }
 }
