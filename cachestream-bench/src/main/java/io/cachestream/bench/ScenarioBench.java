@@ -45,7 +45,7 @@ import java.util.stream.Stream;
  * the same run by curl, wrk, ffprobe and ffmpeg.
  *
  * <pre>
- * bash scripts/bench.sh [--quick] [--runs N] [--markdown FILE] [--keep]
+ * bash scripts/bench.sh [--quick] [--runs N] [--markdown FILE] [--jfr DIR] [--keep]
  * java -cp ... io.cachestream.bench.ScenarioBench --jar cachestream-cli/target/cachestream.jar [same options]
  * </pre>
  *
@@ -111,13 +111,13 @@ public final class ScenarioBench {
 
   private ScenarioBench(boolean quick, int runs, Path markdown, Path jar, boolean keep, long readAhead, Path jfrDir) {
     this.quick = quick;
-    this.jfrDir = jfrDir;
     this.runs = runs;
     this.samplesPerRun = quick ? 1 : 3;
     this.markdown = markdown;
     this.jar = jar;
     this.keep = keep;
     this.readAhead = readAhead;
+    this.jfrDir = jfrDir;
     bigSize = quick ? 8 * MIB : 1024 * MIB;
     midSize = quick ? 2 * MIB : 64 * MIB;
     videoSeconds = quick ? 6 : 60;
