@@ -24,6 +24,12 @@ import okio.BufferedSource;
 final class Fetch implements Runnable {
   static final int MAX_ERROR_BODY = 1 << 20;
   private static final int CHUNK = 64 * 1024;
+  /**
+   * One chunk buffer per download thread, reused by every download the thread runs: a fresh 64 KiB per download was
+   * 60 % of the bytes a cold request allocated (JFR). Direct, so the file write takes it as it is; the JDK would copy
+   * a heap buffer into a temporary direct one of its own first.
+   */
+  private static final ThreadLocal<ByteBuffer> CHUNKS = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(CHUNK));
 
   private final Engine engine;
   private final Resource resource;
@@ -223,7 +229,7 @@ final class Fetch implements Runnable {
   }
 
   private Outcome copy(BufferedSource source, long offset, boolean wholeBody, boolean bounded) throws IOException {
-    ByteBuffer buf = ByteBuffer.allocate(CHUNK);
+    ByteBuffer buf = CHUNKS.get();
     while (!cancelled) {
       buf.clear();
       int n = source.read(buf);
