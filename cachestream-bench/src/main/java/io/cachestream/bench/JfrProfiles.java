@@ -43,16 +43,14 @@ final class JfrProfiles {
   /** Starts one recording per daemon for {@code scenario}; returns a handle that stops them. */
   AutoCloseable record(String scenario, List<CsDaemon> daemons) throws IOException, InterruptedException {
     String name = slug(scenario);
-    List<CsDaemon> started = new ArrayList<>();
     for (CsDaemon d : daemons) {
       Path file = dir.resolve(name + "-" + d.name + ".jfr");
       Procs.run(Duration.ofSeconds(30), jcmd, Long.toString(d.pid()), "JFR.start", "name=" + name,
           "settings=profile", "filename=" + file).check("jcmd JFR.start");
       recordings.add(file);
-      started.add(d);
     }
     return () -> {
-      for (CsDaemon d : started) {
+      for (CsDaemon d : daemons) {
         Procs.run(Duration.ofSeconds(60), jcmd, Long.toString(d.pid()), "JFR.stop", "name=" + name)
             .check("jcmd JFR.stop");
       }

@@ -9,9 +9,7 @@ import java.util.regex.Pattern;
  */
 final class HostCheck {
   // Compiled once: every request is checked (String.matches compiles its pattern on each call).
-  private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9a-f:.]+");
   private static final Pattern IPV4_LITERAL = Pattern.compile("[0-9]{1,3}(\\.[0-9]{1,3}){3}");
-  private static final Pattern PORT = Pattern.compile(":[0-9]{1,5}");
 
   private HostCheck() {}
 
@@ -22,7 +20,8 @@ final class HostCheck {
     String h = host.trim().toLowerCase(Locale.ROOT);
     if (h.startsWith("[")) {
       int close = h.indexOf(']');
-      return close > 0 && IPV6_LITERAL.matcher(h.substring(1, close)).matches() && portOk(h.substring(close + 1));
+      return close > 0 && UrlMapping.IPV6_LITERAL.matcher(h).region(1, close).matches()
+          && portOk(h.substring(close + 1));
     }
     int colon = h.indexOf(':');
     String name = colon < 0 ? h : h.substring(0, colon);
@@ -33,6 +32,7 @@ final class HostCheck {
   }
 
   private static boolean portOk(String rest) {
-    return rest.isEmpty() || PORT.matcher(rest).matches();
+    return rest.isEmpty()
+        || (rest.startsWith(":") && UrlMapping.PORT.matcher(rest).region(1, rest.length()).matches());
   }
 }

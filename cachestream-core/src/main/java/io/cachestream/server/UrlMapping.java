@@ -11,10 +11,11 @@ import java.util.regex.Pattern;
  * and relative URIs inside playlists resolve through the proxy by themselves.
  */
 public final class UrlMapping {
-  // Compiled once: every proxied request checks its authority (String.matches compiles its pattern on each call).
-  private static final Pattern IPV6_LITERAL = Pattern.compile("[0-9A-Fa-f:.]+");
+  // Compiled once: every request checks an authority (String.matches compiles its pattern on each call). The IPv6
+  // and port patterns serve HostCheck too.
+  static final Pattern IPV6_LITERAL = Pattern.compile("[0-9A-Fa-f:.]+");
   private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9._-]+");
-  private static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
+  static final Pattern PORT = Pattern.compile("[0-9]{1,5}");
 
   private UrlMapping() {}
 
