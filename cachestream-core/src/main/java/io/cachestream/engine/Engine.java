@@ -4,6 +4,12 @@ import io.cachestream.CacheConfig;
 import io.cachestream.LifecycleTimer;
 import io.cachestream.store.CacheEntry;
 import io.cachestream.store.CacheStore;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.util.concurrent.EventExecutor;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.URI;
@@ -42,6 +48,8 @@ public final class Engine implements Closeable {
    */
   private final CompletableFuture<UpstreamClients> http;
   final ExecutorService fetchThreads;
+  /** Connections to origins from the server's event loops, once {@link #serveOn} named them; else null. */
+  private volatile Bootstrap upstream;
   final ScheduledExecutorService timers;
   final LifecycleTimer lifecycleTimer;
   private final Map<String, Resource> resources = new HashMap<>();
@@ -173,8 +181,40 @@ public final class Engine implements Closeable {
     }
   }
 
-  private static boolean isIpLiteral(String host) {
+  static boolean isIpLiteral(String host) {
     return host != null && (host.startsWith("[") || host.chars().allMatch(c -> c == '.' || (c >= '0' && c <= '9')));
+  }
+
+  /**
+   * Lets downloads that clients of {@code loops} ask for issue their first request from the client's own loop
+   * (see {@link Fetch}), over connections of {@code socketChannelType}, the loops' transport.
+   */
+  public void serveOn(EventLoopGroup loops, Class<? extends SocketChannel> socketChannelType) {
+    this.upstream = new Bootstrap()
+        .group(loops)
+        .channel(socketChannelType)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
+            config.connectTimeout().toMillis()));
+  }
+
+  /** The server's event loop running the calling thread, or null. */
+  EventLoop currentLoop() {
+    Bootstrap b = upstream;
+    if (b == null) {
+      return null;
+    }
+    for (EventExecutor loop : b.config().group()) {
+      if (loop.inEventLoop()) {
+        return (EventLoop) loop;
+      }
+    }
+    return null;
+  }
+
+  /** A bootstrap for a connection to an origin from {@code loop}; its handler is the caller's to set. */
+  Bootstrap upstreamBootstrap(EventLoop loop) {
+    return upstream.clone(loop);
   }
 
   /** Threads for blocking work on behalf of readers (pass-through streams). */

@@ -1,13 +1,16 @@
 package io.cachestream.engine;
 
 import io.cachestream.CacheConfig;
+import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import okhttp3.Call;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -20,9 +23,15 @@ import okio.BufferedSource;
  * resource says stop (present bytes reached, nobody needs more) or the body ends. A body cut off mid-way is resumed
  * from where it stopped, with {@code If-Range}, up to the configured number of attempts. Holds a per-host permit
  * while a request is open.
+ *
+ * <p>A download asked for from one of the server's event loops issues its first request from that loop
+ * ({@link LoopRequest}), so that a cold client's first bytes cost no thread hand-off; every later request, and a
+ * first request the loop does not take, runs on a download thread with the blocking client.
  */
 final class Fetch implements Runnable {
   static final int MAX_ERROR_BODY = 1 << 20;
+  /** Sent to origins unless the configuration names another. */
+  static final String USER_AGENT = "CacheStream";
   private static final int CHUNK = 64 * 1024;
   /**
    * One chunk buffer per download thread, reused by every download the thread runs: a fresh 64 KiB per download was
@@ -38,7 +47,8 @@ final class Fetch implements Runnable {
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile long position;
   private volatile boolean cancelled;
-  private volatile Call call;
+  /** Aborts the request in flight (cancels the call, closes the connection), or null. */
+  private volatile Runnable abort;
 
   /** Exclusive end this download never passes (a partial preload), or {@code Long.MAX_VALUE}. */
   private final long fixedEnd;
@@ -86,9 +96,17 @@ final class Fetch implements Runnable {
 
   void cancel() {
     cancelled = true;
-    Call c = call;
-    if (c != null) {
-      c.cancel();
+    Runnable a = abort;
+    if (a != null) {
+      a.run();
+    }
+  }
+
+  /** Sets what {@link #cancel()} aborts; runs it at once if the download was cancelled meanwhile. */
+  void abortWith(Runnable requestAbort) {
+    abort = requestAbort;
+    if (cancelled) {
+      requestAbort.run();
     }
   }
 
@@ -100,15 +118,77 @@ final class Fetch implements Runnable {
     }
   }
 
+  /** Starts the download: from the caller's event loop when it is one of the server's, else on a download thread. */
+  void begin() {
+    EventLoop loop = engine.currentLoop();
+    if (loop != null && LoopRequest.canIssue(resource.source())) {
+      try {
+        // Not at once: the caller holds the resource's lock, and the request's first steps may call back into it.
+        loop.execute(() -> LoopRequest.issue(this, resource, engine, loop));
+        return;
+      } catch (RejectedExecutionException shuttingDown) {
+        // The server is stopping: the download thread does it.
+      }
+    }
+    engine.fetchThreads.execute(this);
+  }
+
   /** How one request ended. */
-  private enum Outcome { STOPPED, REACHED_TARGET, AT_END }
+  enum Outcome { STOPPED, REACHED_TARGET, AT_END }
 
   @Override
   public void run() {
-    IOException failure = null;
-    Semaphore hostPermits = engine.hostPermits(resource.source());
+    finish(requestsFrom(0));
+  }
+
+  /**
+   * Goes on, on a download thread, where a request issued from an event loop left off.
+   *
+   * @param outcome how its body ended, or null when it failed or took no body (a redirect, say: the next request
+   *     asks again)
+   * @param failure why it failed, or null
+   * @param bodyEnd where its body ended, for {@link Resource#reachedEnd}
+   */
+  void continueOnThread(Outcome outcome, IOException failure, long bodyEnd) {
     try {
-      int failures = 0;
+      engine.fetchThreads.execute(() -> continueAfter(outcome, failure, bodyEnd));
+    } catch (RejectedExecutionException engineClosed) {
+      finish(null);
+    }
+  }
+
+  private void continueAfter(Outcome outcome, IOException failure, long bodyEnd) {
+    IOException failed = failure;
+    if (outcome == Outcome.AT_END && !cancelled) {
+      try {
+        resource.reachedEnd(this, bodyEnd); // here, not on the loop: it may checkpoint, which syncs
+        finish(null);
+        return;
+      } catch (IOException e) {
+        failed = e;
+      }
+    }
+    if (cancelled || outcome == Outcome.STOPPED) {
+      finish(null);
+    } else if (failed != null && (!retryable(failed) || resource.settings().retryAttempts() < 1)) {
+      finish(failed);
+    } else if (failed != null && !backoff(1)) {
+      finish(null);
+    } else {
+      finish(requestsFrom(failed == null ? 0 : 1));
+    }
+  }
+
+  private void finish(IOException failure) {
+    stopped.countDown();
+    resource.fetchEnded(this, cancelled ? null : failure);
+  }
+
+  /** Requests until the download is done; returns the failure that ended it, or null. */
+  private IOException requestsFrom(int failuresSoFar) {
+    Semaphore hostPermits = engine.hostPermits(resource.source());
+    int failures = failuresSoFar;
+    try {
       while (!cancelled) {
         long target = resource.targetOf(this);
         if (target <= position && resource.currentInfo() != null) {
@@ -129,17 +209,12 @@ final class Fetch implements Runnable {
           if (outcome != Outcome.REACHED_TARGET) {
             break;
           }
-        } catch (OriginErrorException | RejectedResponseException e) {
-          failure = e;
-          break;
         } catch (IOException e) {
           if (cancelled) {
             break;
           }
-          // A resource the origin never described gets no retries: the client is waiting for an answer.
-          if (resource.currentInfo() == null || ++failures > resource.settings().retryAttempts()) {
-            failure = e;
-            break;
+          if (!retryable(e) || ++failures > resource.settings().retryAttempts()) {
+            return e;
           }
           if (!backoff(failures)) {
             break;
@@ -149,11 +224,18 @@ final class Fetch implements Runnable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (RuntimeException e) {
-      failure = new IOException(e.toString(), e);
-    } finally {
-      stopped.countDown();
-      resource.fetchEnded(this, cancelled ? null : failure);
+      return new IOException(e.toString(), e);
     }
+    return null;
+  }
+
+  /**
+   * True if a request that failed with {@code e} may be made again. Not for an origin's error or a mismatched
+   * answer, and not for a resource the origin never described: the client is waiting for an answer.
+   */
+  private boolean retryable(IOException e) {
+    return !(e instanceof OriginErrorException || e instanceof RejectedResponseException)
+        && resource.currentInfo() != null;
   }
 
   private boolean backoff(int failures) {
@@ -167,64 +249,98 @@ final class Fetch implements Runnable {
     }
   }
 
-  /** One request for {@code [position, target)} ({@code target} {@code Long.MAX_VALUE}: to the end). */
-  private Outcome transfer(long target) throws IOException {
-    boolean ranged = !resource.rangesUnsupported();
+  /**
+   * What to ask the origin for next, up to {@code target} ({@code Long.MAX_VALUE}: to the end).
+   *
+   * @param range the {@code Range} header, or null when the origin ignores ranges
+   * @param ifRange the {@code If-Range} header, or null
+   * @param bounded true when something short of the end is wanted
+   */
+  record Ask(long from, long target, boolean bounded, String range, String ifRange) {}
+
+  Ask ask(long target) {
     long from = position;
     long lengthNow = resource.length();
     // Bounded only when something short of the end is wanted; otherwise the open form, which every origin knows.
     boolean bounded = target != Long.MAX_VALUE && (lengthNow < 0 || target < lengthNow);
+    if (resource.rangesUnsupported()) {
+      return new Ask(from, target, bounded, null, null);
+    }
+    return new Ask(from, target, bounded, "bytes=" + from + "-" + (bounded ? String.valueOf(target - 1) : ""),
+        resource.ifRangeValidator());
+  }
+
+  /** What a response's head means for the body after it. */
+  enum Plan { RANGE_BODY, WHOLE_BODY, AT_END, FROM_ZERO, ORIGIN_ERROR }
+
+  /**
+   * Learns what a response's head says and decides what to do with its body: a matching 206 ({@link Plan#RANGE_BODY},
+   * at {@code ask.from()}); a 200 ({@link Plan#WHOLE_BODY}, from byte 0); nothing left past the end
+   * ({@link Plan#AT_END}); a first byte beyond the end of a resource never seen, which is then learned from its start
+   * ({@link Plan#FROM_ZERO}, the download now starts at 0); or an error to pass on ({@link Plan#ORIGIN_ERROR}).
+   *
+   * @param header the response's header of a name, or null
+   * @param contentLength the body's length, or -1
+   * @param answeredUrl the URL that answered, after redirects
+   * @throws RejectedResponseException for a 206 that is not what was asked
+   */
+  Plan plan(Ask ask, int code, Function<String, String> header, long contentLength, String answeredUrl)
+      throws IOException {
+    ResourceInfo known = resource.currentInfo();
+    if (code == 206 && ask.range() != null) {
+      ContentRange range = ContentRange.parse(header.apply("Content-Range"));
+      long knownLength = known == null ? -1 : known.length();
+      if (range == null || range.first() != ask.from() || (ask.bounded() && range.last() > ask.target() - 1)
+          || (knownLength >= 0 && range.total() >= 0 && range.total() != knownLength)) {
+        throw new RejectedResponseException("origin answered Range bytes=" + ask.from() + "- with Content-Range "
+            + header.apply("Content-Range"));
+      }
+      resource.learnInfo(this, ResourceInfo.from(header, range.total(), answeredUrl, source().toString()));
+      return Plan.RANGE_BODY;
+    }
+    if (code == 200) {
+      ResourceInfo fresh = ResourceInfo.from(header, contentLength, answeredUrl, source().toString());
+      boolean changed = known != null && known.isOtherVersion(fresh);
+      if ((ask.from() > 0 || ask.bounded()) && !changed) {
+        resource.markRangesUnsupported(); // Range ignored: read from 0, skip what is present, cache the rest
+      }
+      resource.learnInfo(this, fresh); // drops the old bytes when the version changed
+      return Plan.WHOLE_BODY;
+    }
+    if (code == 416 && known != null && known.lengthKnown() && ask.from() >= known.length()) {
+      return Plan.AT_END;
+    }
+    if (code == 416 && known == null && ask.from() > 0) {
+      start = 0;
+      position = 0;
+      return Plan.FROM_ZERO;
+    }
+    return Plan.ORIGIN_ERROR;
+  }
+
+  /** One request for {@code [position, target)}. */
+  private Outcome transfer(long target) throws IOException {
+    Ask ask = ask(target);
     Request.Builder rb = request(resource.settings(), resource.source());
-    if (ranged) {
-      rb.header("Range", "bytes=" + from + "-" + (bounded ? String.valueOf(target - 1) : ""));
-      String validator = resource.ifRangeValidator();
-      if (validator != null) {
-        rb.header("If-Range", validator);
+    if (ask.range() != null) {
+      rb.header("Range", ask.range());
+      if (ask.ifRange() != null) {
+        rb.header("If-Range", ask.ifRange());
       }
     }
     Call c = engine.httpFor(resource.settings(), resource.source()).newCall(rb.build());
-    call = c;
-    if (cancelled) {
-      c.cancel();
-    }
+    abortWith(c::cancel);
     try (Response response = c.execute()) {
       ResponseBody body = response.body();
-      ResourceInfo known = resource.currentInfo();
-      long streamOffset;
-      boolean wholeBody;
-      if (response.code() == 206 && ranged) {
-        ContentRange range = ContentRange.parse(response.header("Content-Range"));
-        long knownLength = known == null ? -1 : known.length();
-        if (range == null || range.first() != from || (bounded && range.last() > target - 1)
-            || (knownLength >= 0 && range.total() >= 0 && range.total() != knownLength)) {
-          throw new RejectedResponseException("origin answered Range bytes=" + from + "- with Content-Range "
-              + response.header("Content-Range"));
-        }
-        resource.learnInfo(this, ResourceInfo.from(response, range.total(), source().toString()));
-        streamOffset = from;
-        wholeBody = false;
-      } else if (response.code() == 200) {
-        long length = body.contentLength();
-        ResourceInfo fresh = ResourceInfo.from(response, length, source().toString());
-        boolean changed = known != null && known.isOtherVersion(fresh);
-        if ((from > 0 || bounded) && !changed) {
-          resource.markRangesUnsupported(); // Range ignored: read from 0, skip what is present, cache the rest
-        }
-        resource.learnInfo(this, fresh); // drops the old bytes when the version changed
-        streamOffset = 0;
-        wholeBody = true;
-      } else if (response.code() == 416 && known != null && known.lengthKnown() && from >= known.length()) {
-        return Outcome.AT_END;
-      } else if (response.code() == 416 && known == null && from > 0) {
-        // The first byte asked for lies beyond the end: learn the resource from its start instead.
-        response.close();
-        start = 0;
-        position = 0;
-        return transfer(resource.targetOf(this));
-      } else {
-        throw originError(response);
-      }
-      return copy(body.source(), streamOffset, wholeBody, ranged && bounded);
+      Plan plan = plan(ask, response.code(), response::header, body.contentLength(),
+          response.request().url().toString());
+      return switch (plan) {
+        case RANGE_BODY -> copy(body.source(), ask.from(), false, ask.bounded());
+        case WHOLE_BODY -> copy(body.source(), 0, true, false);
+        case AT_END -> Outcome.AT_END;
+        case FROM_ZERO -> transfer(resource.targetOf(this));
+        case ORIGIN_ERROR -> throw originError(response);
+      };
     }
   }
 
@@ -235,28 +351,42 @@ final class Fetch implements Runnable {
       int n = source.read(buf);
       if (n < 0) {
         if (bounded && !wholeBody) {
-          long length = resource.length();
-          return length >= 0 && offset >= length ? Outcome.AT_END : Outcome.REACHED_TARGET;
+          return rangeEnded(offset);
         }
         resource.reachedEnd(this, offset);
         return Outcome.AT_END;
       }
       buf.flip();
-      boolean goOn = resource.accept(this, buf, offset, wholeBody);
-      offset += n;
-      if (!wholeBody || offset > position) {
-        position = offset;
-      }
-      if (!goOn) {
+      if (!take(buf, offset, wholeBody)) {
         return Outcome.STOPPED;
       }
+      offset += n;
     }
     throw new InterruptedIOException("cancelled");
   }
 
+  /**
+   * Hands the resource the body's bytes at {@code offset} and moves on; false when the download should stop.
+   */
+  boolean take(ByteBuffer bytes, long offset, boolean wholeBody) throws IOException {
+    long end = offset + bytes.remaining();
+    boolean goOn = resource.accept(this, bytes, offset, wholeBody);
+    if (!wholeBody || end > position) {
+      position = end;
+    }
+    return goOn;
+  }
+
+  /** How a bounded range request whose body ended at {@code offset} ends: at its target, or at the end. */
+  Outcome rangeEnded(long offset) {
+    long length = resource.length();
+    return length >= 0 && offset >= length ? Outcome.AT_END : Outcome.REACHED_TARGET;
+  }
+
   /** A request of {@code source} with identity encoding and the configured headers. */
   static Request.Builder request(CacheConfig settings, URI source) {
-    Request.Builder rb = new Request.Builder().url(source.toString()).header("Accept-Encoding", "identity");
+    Request.Builder rb = new Request.Builder().url(source.toString()).header("Accept-Encoding", "identity")
+        .header("User-Agent", USER_AGENT);
     settings.requestHeaders().forEach(rb::header);
     return rb;
   }

@@ -496,7 +496,7 @@ public final class Resource {
   private void startFetch(long start, long fixedEnd, boolean demandDriven) {
     Fetch fetch = new Fetch(engine, this, start, generation, fixedEnd, demandDriven);
     fetches.add(fetch);
-    engine.fetchThreads.execute(fetch);
+    fetch.begin();
   }
 
   /** The settings in force: the manager's, or a stream's own ({@link #configure}). */

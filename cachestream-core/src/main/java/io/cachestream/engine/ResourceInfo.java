@@ -7,7 +7,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import okhttp3.Headers;
+import java.util.function.Function;
 import okhttp3.Response;
 
 /**
@@ -29,16 +29,24 @@ public record ResourceInfo(long length, Map<String, String> headers, String fina
   }
 
   static ResourceInfo from(Response response, long length, String requestedUrl) {
-    Headers h = response.headers();
+    return from(response::header, length, response.request().url().toString(), requestedUrl);
+  }
+
+  /**
+   * The description in a response's head.
+   *
+   * @param header the response's header of a name, or null
+   * @param answeredUrl the URL that answered (after redirects)
+   */
+  static ResourceInfo from(Function<String, String> header, long length, String answeredUrl, String requestedUrl) {
     Map<String, String> kept = new TreeMap<>();
     for (String name : KEPT_HEADERS) {
-      String value = h.get(name);
+      String value = header.apply(name);
       if (value != null) {
         kept.put(name, value);
       }
     }
-    String finalUrl = response.request().url().toString();
-    return new ResourceInfo(length, kept, finalUrl.equals(requestedUrl) ? null : finalUrl);
+    return new ResourceInfo(length, kept, answeredUrl.equals(requestedUrl) ? null : answeredUrl);
   }
 
   public String contentType() {

@@ -1,0 +1,253 @@
+package io.cachestream.engine;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.EventLoop;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.timeout.ReadTimeoutException;
+import io.netty.handler.timeout.ReadTimeoutHandler;
+import io.netty.util.ReferenceCountUtil;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.Proxy;
+import java.net.ProxySelector;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The first request of a {@link Fetch}, issued from the event loop of the client that asked for it: connect, request,
+ * head and body all run on that loop, so a cold client's response head is written the moment the origin's arrives,
+ * with no hand-off to a download thread and back (measured: most of the gap between a cold first byte here and
+ * nginx's). The body is written to the cache file as it arrives, as nginx's proxy does on its worker.
+ *
+ * <p>Only what needs no more than one plain request: an {@code http} origin named by its IP address, with no proxy
+ * configured. When the request ends, whatever comes next (more requests, retries, redirects, which are asked again by
+ * the blocking client, which follows them) goes on on a download thread: {@link Fetch#continueOnThread}.
+ */
+final class LoopRequest extends ChannelInboundHandlerAdapter {
+  private final Fetch fetch;
+  private final Resource resource;
+  private final Fetch.Ask ask;
+  private final Semaphore permits;
+  private Fetch.Plan plan;
+  private long offset;
+  private boolean ended;
+  private int errorCode;
+  private String errorType;
+  private ByteBuf errorBody;
+
+  private LoopRequest(Fetch fetch, Resource resource, Fetch.Ask ask, Semaphore permits) {
+    this.fetch = fetch;
+    this.resource = resource;
+    this.ask = ask;
+    this.permits = permits;
+  }
+
+  /** True if a request for {@code source} can be issued from an event loop. */
+  static boolean canIssue(URI source) {
+    if (!"http".equals(source.getScheme()) || !Engine.isIpLiteral(source.getHost())) {
+      return false; // TLS and name lookups stay with the blocking client
+    }
+    List<Proxy> proxies = ProxySelector.getDefault() == null ? List.of() : ProxySelector.getDefault().select(source);
+    return proxies.isEmpty() || proxies.get(0).type() == Proxy.Type.DIRECT;
+  }
+
+  /** Issues {@code fetch}'s next request from {@code loop} (the current thread), or hands it to a download thread. */
+  static void issue(Fetch fetch, Resource resource, Engine engine, EventLoop loop) {
+    URI source = resource.source();
+    Semaphore permits = engine.hostPermits(source);
+    long target = resource.targetOf(fetch);
+    if (fetch.isCancelled() || (target <= fetch.position() && resource.currentInfo() != null)
+        || !permits.tryAcquire()) {
+      fetch.continueOnThread(null, null, 0); // a wait (for demand, for a permit) is the download thread's job
+      return;
+    }
+    Fetch.Ask ask = fetch.ask(target);
+    LoopRequest request = new LoopRequest(fetch, resource, ask, permits);
+    InetSocketAddress address;
+    try {
+      String host = source.getHost();
+      address = new InetSocketAddress(InetAddress.getByName(host.startsWith("[") ? host.substring(1,
+          host.length() - 1) : host), source.getPort() < 0 ? 80 : source.getPort());
+    } catch (IOException e) {
+      request.end(null, e);
+      return;
+    }
+    long readTimeoutMillis = resource.settings().readTimeout().toMillis();
+    Bootstrap bootstrap = engine.upstreamBootstrap(loop).handler(new ChannelInitializer<Channel>() {
+      @Override
+      protected void initChannel(Channel ch) {
+        // Body pieces as large as the socket reads them (64 KiB at most), not the codec's default 8 KiB: one file
+        // write per read.
+        ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig().setMaxChunkSize(64 * 1024), false, false));
+        if (readTimeoutMillis > 0) {
+          ch.pipeline().addLast(new ReadTimeoutHandler(readTimeoutMillis, TimeUnit.MILLISECONDS));
+        }
+        ch.pipeline().addLast(request);
+      }
+    });
+    ChannelFuture connecting = bootstrap.connect(address);
+    Channel channel = connecting.channel();
+    fetch.abortWith(channel::close);
+    connecting.addListener((ChannelFuture f) -> {
+      if (f.isSuccess()) {
+        f.channel().writeAndFlush(request.toOrigin(source));
+      } else {
+        request.end(null, new IOException("cannot connect to " + address + ": " + f.cause().getMessage(),
+            f.cause()));
+      }
+    });
+  }
+
+  private DefaultFullHttpRequest toOrigin(URI source) {
+    String path = source.getRawPath() == null || source.getRawPath().isEmpty() ? "/" : source.getRawPath();
+    String target = source.getRawQuery() == null ? path : path + "?" + source.getRawQuery();
+    var request = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, target, Unpooled.EMPTY_BUFFER);
+    HttpHeaders headers = request.headers();
+    headers.set(HttpHeaderNames.HOST, source.getPort() < 0 ? source.getHost() : source.getHost() + ":"
+        + source.getPort());
+    headers.set(HttpHeaderNames.ACCEPT_ENCODING, "identity");
+    headers.set(HttpHeaderNames.USER_AGENT, Fetch.USER_AGENT);
+    headers.set(HttpHeaderNames.CONNECTION, "close"); // one request per connection: later ones run elsewhere
+    resource.settings().requestHeaders().forEach(headers::set);
+    if (ask.range() != null) {
+      headers.set(HttpHeaderNames.RANGE, ask.range());
+      if (ask.ifRange() != null) {
+        headers.set(HttpHeaderNames.IF_RANGE, ask.ifRange());
+      }
+    }
+    return request;
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    try {
+      if (!ended) {
+        read(ctx, (HttpObject) msg);
+      }
+    } catch (IOException e) {
+      end(ctx, e);
+    } catch (RuntimeException e) {
+      end(ctx, new IOException(e.toString(), e));
+    } finally {
+      ReferenceCountUtil.release(msg);
+    }
+  }
+
+  private void read(ChannelHandlerContext ctx, HttpObject msg) throws IOException {
+    if (msg.decoderResult().isFailure()) {
+      throw new IOException("malformed response from the origin: " + msg.decoderResult().cause().getMessage(),
+          msg.decoderResult().cause());
+    }
+    if (msg instanceof HttpResponse response) {
+      head(ctx, response);
+    }
+    if (msg instanceof HttpContent content && !ended) {
+      body(ctx, content);
+    }
+  }
+
+  private void head(ChannelHandlerContext ctx, HttpResponse response) throws IOException {
+    int code = response.status().code();
+    if (code >= 300 && code < 400 && response.headers().contains(HttpHeaderNames.LOCATION)) {
+      end(ctx, null); // asked again by the blocking client, which follows redirects
+      return;
+    }
+    plan = fetch.plan(ask, code, response.headers()::get, HttpUtil.getContentLength(response, -1L),
+        resource.source().toString());
+    switch (plan) {
+      case RANGE_BODY -> offset = ask.from();
+      case WHOLE_BODY -> offset = 0;
+      case AT_END -> end(ctx, Fetch.Outcome.STOPPED, null); // nothing left to ask for: done
+      case FROM_ZERO -> end(ctx, null); // the download now starts at 0: the next request asks for that
+      case ORIGIN_ERROR -> {
+        errorCode = code;
+        errorType = response.headers().get(HttpHeaderNames.CONTENT_TYPE);
+        errorBody = ctx.alloc().buffer();
+      }
+    }
+  }
+
+  private void body(ChannelHandlerContext ctx, HttpContent content) throws IOException {
+    ByteBuf bytes = content.content();
+    if (plan == Fetch.Plan.ORIGIN_ERROR) {
+      errorBody.writeBytes(bytes, Math.min(bytes.readableBytes(), Fetch.MAX_ERROR_BODY - errorBody.readableBytes()));
+      if (content instanceof LastHttpContent || errorBody.readableBytes() >= Fetch.MAX_ERROR_BODY) {
+        byte[] body = new byte[errorBody.readableBytes()];
+        errorBody.readBytes(body);
+        end(ctx, new OriginErrorException(errorCode, errorType, body));
+      }
+      return;
+    }
+    boolean wholeBody = plan == Fetch.Plan.WHOLE_BODY;
+    if (bytes.isReadable()) {
+      for (ByteBuffer buffer : bytes.nioBuffers()) {
+        int n = buffer.remaining();
+        if (!fetch.take(buffer, offset, wholeBody)) {
+          end(ctx, Fetch.Outcome.STOPPED, null);
+          return;
+        }
+        offset += n;
+      }
+    }
+    if (content instanceof LastHttpContent) {
+      boolean bounded = ask.bounded() && !wholeBody;
+      end(ctx, bounded ? fetch.rangeEnded(offset) : Fetch.Outcome.AT_END, null);
+    }
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    end(ctx, new IOException("the origin closed the connection "
+        + (plan == null ? "before its response" : "at byte " + offset + " of its body")));
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    end(ctx, cause instanceof ReadTimeoutException
+        ? new SocketTimeoutException("read timed out")
+        : cause instanceof IOException io ? io : new IOException(cause.toString(), cause));
+  }
+
+  private void end(ChannelHandlerContext ctx, IOException failure) {
+    end(ctx, null, failure);
+  }
+
+  /** Ends this request once: gives back the permit and the connection, and lets a download thread go on. */
+  private void end(ChannelHandlerContext ctx, Fetch.Outcome outcome, IOException failure) {
+    if (ended) {
+      return;
+    }
+    ended = true;
+    permits.release();
+    if (errorBody != null) {
+      errorBody.release();
+    }
+    if (ctx != null) {
+      ctx.close();
+    }
+    fetch.continueOnThread(outcome, failure, offset);
+  }
+}
