@@ -3,23 +3,33 @@ package io.cachestream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
 import mockwebserver3.MockResponse;
 import mockwebserver3.RecordedRequest;
+import mockwebserver3.SocketEffect;
 import okio.Buffer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A cold client's first origin request leaves from the client's own event loop, on a connection of its own; what
- * follows it (more requests, redirects, resumes) goes on on a download thread, with the same bytes as a result.
+ * A cold client's first origin request leaves from the client's own event loop (Netty's client: no {@code Connection}
+ * header; OkHttp, on download threads, sends {@code Connection: Keep-Alive}); what follows it (more requests,
+ * redirects, resumes) goes on on a download thread, with the same bytes as a result. The loop keeps connections
+ * alive for its next request to the same origin.
  */
 @Timeout(60)
 class UpstreamFromEventLoopTest extends ProxyTestSupport {
+  /** HTTP/1.1 (no h2c upgrade attempt) keeps one connection to the proxy for sequential requests. */
+  private final HttpClient oneConnection = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
   @Test
-  void aColdRequestsFirstOriginRequestLeavesFromTheEventLoopOnAConnectionOfItsOwn() throws Exception {
+  void aColdRequestsFirstOriginRequestLeavesFromTheEventLoop() throws Exception {
     byte[] content = RangeOrigin.randomBytes(500_000, 31);
     origin.file("/loop.bin", content);
     start(CacheConfig.builder());
@@ -28,7 +38,7 @@ class UpstreamFromEventLoopTest extends ProxyTestSupport {
     List<RecordedRequest> requests = origin.requestsFor("/loop.bin");
     assertThat(requests).hasSize(1);
     RecordedRequest first = requests.get(0);
-    assertThat(first.getHeaders().get("Connection")).isEqualTo("close");
+    assertThat(first.getHeaders().get("Connection")).isNull();
     assertThat(first.getHeaders().get("User-Agent")).isEqualTo("CacheStream");
     assertThat(first.getHeaders().get("Accept-Encoding")).isEqualTo("identity");
     assertThat(first.getHeaders().get("Range")).isEqualTo("bytes=0-");
@@ -45,7 +55,7 @@ class UpstreamFromEventLoopTest extends ProxyTestSupport {
 
     assertThat(get(named, null).body()).isEqualTo(content);
     RecordedRequest first = origin.requestsFor("/named.bin").get(0);
-    assertThat(first.getHeaders().get("Connection")).isNotEqualTo("close");
+    assertThat(first.getHeaders().get("Connection")).isEqualTo("Keep-Alive");
     assertThat(first.getHeaders().get("User-Agent")).isEqualTo("CacheStream");
     assertThat(first.getHeaders().get("X-Token")).isEqualTo("t1");
   }
@@ -57,7 +67,7 @@ class UpstreamFromEventLoopTest extends ProxyTestSupport {
 
     assertThat(get(origin.uri("/headers.bin"), null).statusCode()).isEqualTo(200);
     RecordedRequest first = origin.requestsFor("/headers.bin").get(0);
-    assertThat(first.getHeaders().get("Connection")).isEqualTo("close");
+    assertThat(first.getHeaders().get("Connection")).isNull();
     assertThat(first.getHeaders().get("X-Token")).isEqualTo("t2");
     assertThat(first.getHeaders().get("User-Agent")).isEqualTo("player/1");
   }
@@ -71,12 +81,59 @@ class UpstreamFromEventLoopTest extends ProxyTestSupport {
     assertThat(get(origin.uri("/ahead.bin"), null).body()).isEqualTo(content);
     List<RecordedRequest> requests = origin.requestsFor("/ahead.bin");
     assertThat(requests.size()).isGreaterThan(1);
-    assertThat(requests.get(0).getHeaders().get("Connection")).isEqualTo("close");
+    assertThat(requests.get(0).getHeaders().get("Connection")).isNull();
     assertThat(requests.get(0).getHeaders().get("Range")).isEqualTo("bytes=0-" + (128 * 1024 + 64 * 1024 - 1));
     assertThat(requests.subList(1, requests.size())).allSatisfy(r -> {
-      assertThat(r.getHeaders().get("Connection")).isNotEqualTo("close");
+      assertThat(r.getHeaders().get("Connection")).isEqualTo("Keep-Alive");
       assertThat(r.getHeaders().get("If-Range")).isEqualTo(origin.contents.get("/ahead.bin").etag);
     });
+  }
+
+  @Test
+  void theNextColdDownloadFromTheSameLoopReusesTheConnectionTheFirstLeftIdle() throws Exception {
+    byte[] a = RangeOrigin.randomBytes(300_000, 37);
+    byte[] b = RangeOrigin.randomBytes(200_000, 38);
+    origin.file("/a.bin", a).file("/b.bin", b);
+    start(CacheConfig.builder());
+
+    assertThat(oneConnectionGet("/a.bin")).isEqualTo(a);
+    assertThat(oneConnectionGet("/b.bin")).isEqualTo(b);
+    RecordedRequest first = origin.requestsFor("/a.bin").get(0);
+    RecordedRequest second = origin.requestsFor("/b.bin").get(0);
+    assertThat(second.getHeaders().get("Connection")).isNull();
+    assertThat(second.getConnectionIndex()).isEqualTo(first.getConnectionIndex());
+    assertThat(second.getExchangeIndex()).isEqualTo(first.getExchangeIndex() + 1);
+  }
+
+  @Test
+  void aKeptConnectionTheOriginClosedMeanwhileIsReplacedWithoutTheClientNoticing() throws Exception {
+    byte[] a = RangeOrigin.randomBytes(100_000, 39);
+    byte[] b = RangeOrigin.randomBytes(100_000, 40);
+    origin.file("/a.bin", a).file("/b.bin", b);
+    AtomicInteger asked = new AtomicInteger();
+    origin.override("/b.bin", r -> asked.getAndIncrement() == 0
+        ? new MockResponse.Builder().onResponseStart(new SocketEffect.CloseSocket()).build()
+        : origin.serve(r, "/b.bin"));
+    start(CacheConfig.builder().retryAttempts(0));
+
+    assertThat(oneConnectionGet("/a.bin")).isEqualTo(a);
+    assertThat(oneConnectionGet("/b.bin")).isEqualTo(b);
+    List<RecordedRequest> requests = origin.requestsFor("/b.bin");
+    assertThat(requests).hasSize(2);
+    assertThat(requests.get(0).getConnectionIndex()).isEqualTo(origin.requestsFor("/a.bin").get(0).getConnectionIndex());
+    assertThat(requests.get(1).getConnectionIndex()).isNotEqualTo(requests.get(0).getConnectionIndex());
+    assertThat(requests.get(1).getHeaders().get("Connection")).as("still the loop's request").isNull();
+  }
+
+  /**
+   * A GET through the proxy on the one HTTP/1.1 connection of {@link #oneConnection}, so that every such request is
+   * served by the same event loop; fails unless it is a 200.
+   */
+  private byte[] oneConnectionGet(String path) throws Exception {
+    HttpResponse<byte[]> response = oneConnection.send(HttpRequest.newBuilder(manager.cacheUrl(origin.uri(path)))
+        .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(response.statusCode()).as(path).isEqualTo(200);
+    return response.body();
   }
 
   @Test

@@ -50,6 +50,7 @@ public final class Engine implements Closeable {
   final ExecutorService fetchThreads;
   /** Connections to origins from the server's event loops, once {@link #serveOn} named them; else null. */
   private volatile Bootstrap upstream;
+  private final Map<EventLoop, IdleConnections> idleConnections = new ConcurrentHashMap<>();
   final ScheduledExecutorService timers;
   final LifecycleTimer lifecycleTimer;
   private final Map<String, Resource> resources = new HashMap<>();
@@ -215,6 +216,11 @@ public final class Engine implements Closeable {
   /** A bootstrap for a connection to an origin from {@code loop}; its handler is the caller's to set. */
   Bootstrap upstreamBootstrap(EventLoop loop) {
     return upstream.clone(loop);
+  }
+
+  /** The idle keep-alive connections of {@code loop}, for use from that loop only. */
+  IdleConnections idleConnections(EventLoop loop) {
+    return idleConnections.computeIfAbsent(loop, l -> new IdleConnections());
   }
 
   /** Threads for blocking work on behalf of readers (pass-through streams). */

@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.EventLoop;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.HttpClientCodec;
@@ -40,7 +41,9 @@ import java.util.concurrent.TimeUnit;
  * The first request of a {@link Fetch}, issued from the event loop of the client that asked for it: connect, request,
  * head and body all run on that loop, so a cold client's response head is written the moment the origin's arrives,
  * with no hand-off to a download thread and back (measured: most of the gap between a cold first byte here and
- * nginx's). The body is written to the cache file as it arrives, as nginx's proxy does on its worker.
+ * nginx's). The body is written to the cache file as it arrives, as nginx's proxy does on its worker. A connection
+ * whose response was read to its end and may be kept alive goes to the loop's {@link IdleConnections} for the next
+ * such request to the same origin; a kept connection the origin closed meanwhile is replaced by a new one, once.
  *
  * <p>Only what needs no more than one plain request: an {@code http} origin named by its IP address, with no proxy
  * configured. When the request ends, whatever comes next (more requests, retries, redirects, which are asked again by
@@ -49,20 +52,34 @@ import java.util.concurrent.TimeUnit;
 final class LoopRequest extends ChannelInboundHandlerAdapter {
   private final Fetch fetch;
   private final Resource resource;
+  private final Engine engine;
+  private final EventLoop loop;
   private final Fetch.Ask ask;
   private final Semaphore permits;
+  private final InetSocketAddress address;
+  private Channel channel;
+  /** True on a kept connection: if it fails before any answer, the origin closed it while idle. */
+  private boolean reused;
   private Fetch.Plan plan;
+  /** Between an interim (1xx) response's head and its end. */
+  private boolean interim;
+  private boolean keepAlive;
+  private boolean complete;
   private long offset;
   private boolean ended;
   private int errorCode;
   private String errorType;
   private ByteBuf errorBody;
 
-  private LoopRequest(Fetch fetch, Resource resource, Fetch.Ask ask, Semaphore permits) {
+  private LoopRequest(Fetch fetch, Resource resource, Engine engine, EventLoop loop, Fetch.Ask ask,
+      Semaphore permits, InetSocketAddress address) {
     this.fetch = fetch;
     this.resource = resource;
+    this.engine = engine;
+    this.loop = loop;
     this.ask = ask;
     this.permits = permits;
+    this.address = address;
   }
 
   /** True if a request for {@code source} can be issued from an event loop. */
@@ -85,38 +102,66 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
       return;
     }
     Fetch.Ask ask = fetch.ask(target);
-    LoopRequest request = new LoopRequest(fetch, resource, ask, permits);
     InetSocketAddress address;
     try {
       String host = source.getHost();
       address = new InetSocketAddress(InetAddress.getByName(host.startsWith("[") ? host.substring(1,
           host.length() - 1) : host), source.getPort() < 0 ? 80 : source.getPort());
     } catch (IOException e) {
-      request.end(null, e);
+      permits.release();
+      fetch.continueOnThread(null, e, 0);
       return;
     }
-    long readTimeoutMillis = resource.settings().readTimeout().toMillis();
-    Bootstrap bootstrap = engine.upstreamBootstrap(loop).handler(new ChannelInitializer<Channel>() {
+    LoopRequest request = new LoopRequest(fetch, resource, engine, loop, ask, permits, address);
+    request.send(engine.idleConnections(loop).take(originOf(address)));
+  }
+
+  private static String originOf(InetSocketAddress address) {
+    return address.getAddress().getHostAddress() + ":" + address.getPort();
+  }
+
+  /** Sends the request on {@code kept}, or on a new connection when null. */
+  private void send(Channel kept) {
+    if (kept != null) {
+      reused = true;
+      channel = kept;
+      fetch.abortWith(kept::close);
+      addTo(kept.pipeline());
+      write();
+      return;
+    }
+    ChannelFuture connecting = engine.upstreamBootstrap(loop).handler(new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
         // Body pieces as large as the socket reads them (64 KiB at most), not the codec's default 8 KiB: one file
         // write per read.
         ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig().setMaxChunkSize(64 * 1024), false, false));
-        if (readTimeoutMillis > 0) {
-          ch.pipeline().addLast(new ReadTimeoutHandler(readTimeoutMillis, TimeUnit.MILLISECONDS));
-        }
-        ch.pipeline().addLast(request);
+        addTo(ch.pipeline());
       }
-    });
-    ChannelFuture connecting = bootstrap.connect(address);
-    Channel channel = connecting.channel();
+    }).connect(address);
+    channel = connecting.channel();
     fetch.abortWith(channel::close);
     connecting.addListener((ChannelFuture f) -> {
       if (f.isSuccess()) {
-        f.channel().writeAndFlush(request.toOrigin(source));
+        write();
       } else {
-        request.end(null, new IOException("cannot connect to " + address + ": " + f.cause().getMessage(),
-            f.cause()));
+        end(null, new IOException("cannot connect to " + address + ": " + f.cause().getMessage(), f.cause()));
+      }
+    });
+  }
+
+  private void addTo(ChannelPipeline pipeline) {
+    long readTimeoutMillis = resource.settings().readTimeout().toMillis();
+    if (readTimeoutMillis > 0) {
+      pipeline.addLast(new ReadTimeoutHandler(readTimeoutMillis, TimeUnit.MILLISECONDS));
+    }
+    pipeline.addLast(this);
+  }
+
+  private void write() {
+    channel.writeAndFlush(toOrigin(resource.source())).addListener((ChannelFuture f) -> {
+      if (!f.isSuccess()) {
+        end(null, new IOException("cannot send the request: " + f.cause().getMessage(), f.cause()));
       }
     });
   }
@@ -130,7 +175,6 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
         + source.getPort());
     headers.set(HttpHeaderNames.ACCEPT_ENCODING, "identity");
     headers.set(HttpHeaderNames.USER_AGENT, Fetch.USER_AGENT);
-    headers.set(HttpHeaderNames.CONNECTION, "close"); // one request per connection: later ones run elsewhere
     resource.settings().requestHeaders().forEach(headers::set);
     if (ask.range() != null) {
       headers.set(HttpHeaderNames.RANGE, ask.range());
@@ -145,34 +189,39 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     try {
       if (!ended) {
-        read(ctx, (HttpObject) msg);
+        read((HttpObject) msg);
       }
     } catch (IOException e) {
-      end(ctx, e);
+      end(null, e);
     } catch (RuntimeException e) {
-      end(ctx, new IOException(e.toString(), e));
+      end(null, new IOException(e.toString(), e));
     } finally {
       ReferenceCountUtil.release(msg);
     }
   }
 
-  private void read(ChannelHandlerContext ctx, HttpObject msg) throws IOException {
+  private void read(HttpObject msg) throws IOException {
     if (msg.decoderResult().isFailure()) {
       throw new IOException("malformed response from the origin: " + msg.decoderResult().cause().getMessage(),
           msg.decoderResult().cause());
     }
     if (msg instanceof HttpResponse response) {
-      head(ctx, response);
+      head(response);
     }
     if (msg instanceof HttpContent content && !ended) {
-      body(ctx, content);
+      body(content);
     }
   }
 
-  private void head(ChannelHandlerContext ctx, HttpResponse response) throws IOException {
+  private void head(HttpResponse response) throws IOException {
     int code = response.status().code();
+    if (code < 200) {
+      interim = true; // 100 Continue, 103 Early Hints: the answer follows
+      return;
+    }
+    keepAlive = HttpUtil.isKeepAlive(response);
     if (code >= 300 && code < 400 && response.headers().contains(HttpHeaderNames.LOCATION)) {
-      end(ctx, null); // asked again by the blocking client, which follows redirects
+      end(null, null); // asked again by the blocking client, which follows redirects
       return;
     }
     plan = fetch.plan(ask, code, response.headers()::get, HttpUtil.getContentLength(response, -1L),
@@ -180,24 +229,29 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
     switch (plan) {
       case RANGE_BODY -> offset = ask.from();
       case WHOLE_BODY -> offset = 0;
-      case AT_END -> end(ctx, Fetch.Outcome.STOPPED, null); // nothing left to ask for: done
-      case FROM_ZERO -> end(ctx, null); // the download now starts at 0: the next request asks for that
+      case AT_END -> end(Fetch.Outcome.STOPPED, null); // nothing left to ask for: done
+      case FROM_ZERO -> end(null, null); // the download now starts at 0: the next request asks for that
       case ORIGIN_ERROR -> {
         errorCode = code;
         errorType = response.headers().get(HttpHeaderNames.CONTENT_TYPE);
-        errorBody = ctx.alloc().buffer();
+        errorBody = channel.alloc().buffer();
       }
     }
   }
 
-  private void body(ChannelHandlerContext ctx, HttpContent content) throws IOException {
+  private void body(HttpContent content) throws IOException {
+    if (interim) {
+      interim = !(content instanceof LastHttpContent);
+      return;
+    }
     ByteBuf bytes = content.content();
+    complete = content instanceof LastHttpContent;
     if (plan == Fetch.Plan.ORIGIN_ERROR) {
       errorBody.writeBytes(bytes, Math.min(bytes.readableBytes(), Fetch.MAX_ERROR_BODY - errorBody.readableBytes()));
-      if (content instanceof LastHttpContent || errorBody.readableBytes() >= Fetch.MAX_ERROR_BODY) {
+      if (complete || errorBody.readableBytes() >= Fetch.MAX_ERROR_BODY) {
         byte[] body = new byte[errorBody.readableBytes()];
         errorBody.readBytes(body);
-        end(ctx, new OriginErrorException(errorCode, errorType, body));
+        end(null, new OriginErrorException(errorCode, errorType, body));
       }
       return;
     }
@@ -206,48 +260,61 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
       for (ByteBuffer buffer : bytes.nioBuffers()) {
         int n = buffer.remaining();
         if (!fetch.take(buffer, offset, wholeBody)) {
-          end(ctx, Fetch.Outcome.STOPPED, null);
+          end(Fetch.Outcome.STOPPED, null); // the connection is kept only if this was the body's last piece
           return;
         }
         offset += n;
       }
     }
-    if (content instanceof LastHttpContent) {
+    if (complete) {
       boolean bounded = ask.bounded() && !wholeBody;
-      end(ctx, bounded ? fetch.rangeEnded(offset) : Fetch.Outcome.AT_END, null);
+      end(bounded ? fetch.rangeEnded(offset) : Fetch.Outcome.AT_END, null);
     }
   }
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    end(ctx, new IOException("the origin closed the connection "
+    end(null, new IOException("the origin closed the connection "
         + (plan == null ? "before its response" : "at byte " + offset + " of its body")));
   }
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    end(ctx, cause instanceof ReadTimeoutException
+    end(null, cause instanceof ReadTimeoutException
         ? new SocketTimeoutException("read timed out")
         : cause instanceof IOException io ? io : new IOException(cause.toString(), cause));
   }
 
-  private void end(ChannelHandlerContext ctx, IOException failure) {
-    end(ctx, null, failure);
-  }
-
-  /** Ends this request once: gives back the permit and the connection, and lets a download thread go on. */
-  private void end(ChannelHandlerContext ctx, Fetch.Outcome outcome, IOException failure) {
+  /**
+   * Ends this request once: keeps or closes the connection, gives back the permit and lets a download thread go on
+   * ({@code outcome} null: with the next request, or with {@code failure}).
+   */
+  private void end(Fetch.Outcome outcome, IOException failure) {
     if (ended) {
       return;
     }
     ended = true;
-    permits.release();
     if (errorBody != null) {
       errorBody.release();
     }
-    if (ctx != null) {
-      ctx.close();
+    if (failure != null && reused && plan == null && !fetch.isCancelled()) {
+      // A kept connection the origin closed while it was idle: ask again on a new one, as HTTP clients do.
+      channel.close();
+      new LoopRequest(fetch, resource, engine, loop, ask, permits, address).send(null);
+      return;
     }
+    if (complete && keepAlive && (failure == null || failure instanceof OriginErrorException)
+        && channel.isActive()) {
+      ChannelPipeline pipeline = channel.pipeline();
+      pipeline.remove(this);
+      if (pipeline.get(ReadTimeoutHandler.class) != null) {
+        pipeline.remove(ReadTimeoutHandler.class);
+      }
+      engine.idleConnections(loop).give(originOf(address), channel);
+    } else {
+      channel.close();
+    }
+    permits.release();
     fetch.continueOnThread(outcome, failure, offset);
   }
 }
