@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.ConnectionPool;
+import okhttp3.Dns;
 import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -51,6 +52,8 @@ public final class Engine implements Closeable {
   /** Connections to origins from the server's event loops, once {@link #serveOn} named them; else null. */
   private volatile Bootstrap upstream;
   private final Map<EventLoop, IdleConnections> idleConnections = new ConcurrentHashMap<>();
+  /** Origin host names' addresses for requests from event loops. */
+  final HostAddresses hostAddresses;
   final ScheduledExecutorService timers;
   final LifecycleTimer lifecycleTimer;
   private final Map<String, Resource> resources = new HashMap<>();
@@ -60,15 +63,21 @@ public final class Engine implements Closeable {
   private final AtomicBoolean evictionScheduled = new AtomicBoolean();
 
   public Engine(CacheConfig config, CacheStore store) {
+    this(config, store, Dns.SYSTEM);
+  }
+
+  /** With {@code dns} looking up origin host names, for both upstream clients. */
+  Engine(CacheConfig config, CacheStore store, Dns dns) {
     this.config = config;
     this.store = store;
     this.fetchThreads = Executors.newCachedThreadPool(daemonThreads("cachestream-fetch"));
+    this.hostAddresses = new HostAddresses(dns, fetchThreads);
     this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("cachestream-timer"));
     this.lifecycleTimer = config.lifecycleTimer() != null ? config.lifecycleTimer() : (task, delay) -> {
       var future = timers.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
       return () -> future.cancel(false);
     };
-    this.http = CompletableFuture.supplyAsync(() -> UpstreamClients.build(config), fetchThreads);
+    this.http = CompletableFuture.supplyAsync(() -> UpstreamClients.build(config, dns), fetchThreads);
     // Sizes of the entries on disk, for the budget: read in the background so that start-up stays instant.
     timers.execute(() -> {
       for (var meta : store.listMetas()) {
@@ -167,8 +176,9 @@ public final class Engine implements Closeable {
 
   /** One connection pool, two ways to connect. */
   private record UpstreamClients(OkHttpClient any, OkHttpClient oneAddress) {
-    static UpstreamClients build(CacheConfig config) {
+    static UpstreamClients build(CacheConfig config, Dns dns) {
       OkHttpClient any = new OkHttpClient.Builder()
+          .dns(dns)
           .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
           .connectTimeout(config.connectTimeout())
           .readTimeout(config.readTimeout())

@@ -36,6 +36,7 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 
 /**
  * The first request of a {@link Fetch}, issued from the event loop of the client that asked for it: connect, request,
@@ -45,8 +46,8 @@ import java.util.concurrent.TimeUnit;
  * whose response was read to its end and may be kept alive goes to the loop's {@link IdleConnections} for the next
  * such request to the same origin; a kept connection the origin closed meanwhile is replaced by a new one, once.
  *
- * <p>Only what needs no more than one plain request: an {@code http} origin named by its IP address, with no proxy
- * configured. When the request ends, whatever comes next (more requests, retries, redirects, which are asked again by
+ * <p>Only for {@code http} origins reached directly (no proxy configured); a host name is looked up off the loop
+ * ({@link HostAddresses}), and its addresses are tried in order. When the request ends, whatever comes next (more requests, retries, redirects, which are asked again by
  * the blocking client, which follows them) goes on on a download thread: {@link Fetch#continueOnThread}.
  */
 final class LoopRequest extends ChannelInboundHandlerAdapter {
@@ -56,7 +57,11 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
   private final EventLoop loop;
   private final Fetch.Ask ask;
   private final Semaphore permits;
-  private final InetSocketAddress address;
+  /** {@code host:port} as the URL names it: kept connections are found by it. */
+  private final String origin;
+  /** The origin's addresses, tried in order when connecting fails. */
+  private final List<InetSocketAddress> addresses;
+  private final int attempt;
   private Channel channel;
   /** True on a kept connection: if it fails before any answer, the origin closed it while idle. */
   private boolean reused;
@@ -72,20 +77,22 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
   private ByteBuf errorBody;
 
   private LoopRequest(Fetch fetch, Resource resource, Engine engine, EventLoop loop, Fetch.Ask ask,
-      Semaphore permits, InetSocketAddress address) {
+      Semaphore permits, String origin, List<InetSocketAddress> addresses, int attempt) {
     this.fetch = fetch;
     this.resource = resource;
     this.engine = engine;
     this.loop = loop;
     this.ask = ask;
     this.permits = permits;
-    this.address = address;
+    this.origin = origin;
+    this.addresses = addresses;
+    this.attempt = attempt;
   }
 
-  /** True if a request for {@code source} can be issued from an event loop. */
+  /** True if a request for {@code source} can be issued from an event loop: plain HTTP, straight to the origin. */
   static boolean canIssue(URI source) {
-    if (!"http".equals(source.getScheme()) || !Engine.isIpLiteral(source.getHost())) {
-      return false; // TLS and name lookups stay with the blocking client
+    if (!"http".equals(source.getScheme())) {
+      return false; // TLS stays with the blocking client
     }
     List<Proxy> proxies = ProxySelector.getDefault() == null ? List.of() : ProxySelector.getDefault().select(source);
     return proxies.isEmpty() || proxies.get(0).type() == Proxy.Type.DIRECT;
@@ -102,22 +109,29 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
       return;
     }
     Fetch.Ask ask = fetch.ask(target);
-    InetSocketAddress address;
+    String host = source.getHost();
+    int port = source.getPort() < 0 ? 80 : source.getPort();
+    String origin = host + ":" + port;
+    BiConsumer<List<InetAddress>, IOException> connect = (found, failure) -> {
+      if (failure != null || fetch.isCancelled()) {
+        permits.release();
+        fetch.continueOnThread(null, failure, 0);
+        return;
+      }
+      List<InetSocketAddress> addresses = found.stream().map(a -> new InetSocketAddress(a, port)).toList();
+      new LoopRequest(fetch, resource, engine, loop, ask, permits, origin, addresses, 0)
+          .send(engine.idleConnections(loop).take(origin));
+    };
     try {
-      String host = source.getHost();
-      address = new InetSocketAddress(InetAddress.getByName(host.startsWith("[") ? host.substring(1,
-          host.length() - 1) : host), source.getPort() < 0 ? 80 : source.getPort());
+      List<InetAddress> known = engine.hostAddresses.known(host);
+      if (known != null) {
+        connect.accept(known, null);
+      } else {
+        engine.hostAddresses.lookUp(host, loop, connect);
+      }
     } catch (IOException e) {
-      permits.release();
-      fetch.continueOnThread(null, e, 0);
-      return;
+      connect.accept(null, e);
     }
-    LoopRequest request = new LoopRequest(fetch, resource, engine, loop, ask, permits, address);
-    request.send(engine.idleConnections(loop).take(originOf(address)));
-  }
-
-  private static String originOf(InetSocketAddress address) {
-    return address.getAddress().getHostAddress() + ":" + address.getPort();
   }
 
   /** Sends the request on {@code kept}, or on a new connection when null. */
@@ -138,14 +152,18 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
         ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig().setMaxChunkSize(64 * 1024), false, false));
         addTo(ch.pipeline());
       }
-    }).connect(address);
+    }).connect(addresses.get(attempt));
     channel = connecting.channel();
     fetch.abortWith(channel::close);
     connecting.addListener((ChannelFuture f) -> {
       if (f.isSuccess()) {
         write();
+      } else if (attempt + 1 < addresses.size() && !fetch.isCancelled()) {
+        ended = true;
+        new LoopRequest(fetch, resource, engine, loop, ask, permits, origin, addresses, attempt + 1).send(null);
       } else {
-        end(null, new IOException("cannot connect to " + address + ": " + f.cause().getMessage(), f.cause()));
+        end(null, new IOException("cannot connect to " + origin + " at " + addresses.get(attempt) + ": "
+            + f.cause().getMessage(), f.cause()));
       }
     });
   }
@@ -300,7 +318,7 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
     if (failure != null && reused && plan == null && !fetch.isCancelled()) {
       // A kept connection the origin closed while it was idle: ask again on a new one, as HTTP clients do.
       channel.close();
-      new LoopRequest(fetch, resource, engine, loop, ask, permits, address).send(null);
+      new LoopRequest(fetch, resource, engine, loop, ask, permits, origin, addresses, 0).send(null);
       return;
     }
     if (complete && keepAlive && (failure == null || failure instanceof OriginErrorException)
@@ -310,7 +328,7 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
       if (pipeline.get(ReadTimeoutHandler.class) != null) {
         pipeline.remove(ReadTimeoutHandler.class);
       }
-      engine.idleConnections(loop).give(originOf(address), channel);
+      engine.idleConnections(loop).give(origin, channel);
     } else {
       channel.close();
     }
