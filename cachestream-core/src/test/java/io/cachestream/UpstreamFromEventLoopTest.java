@@ -124,6 +124,25 @@ class UpstreamFromEventLoopTest extends ProxyTestSupport {
     assertThat(requests.get(1).getHeaders().get("Connection")).as("still the loop's request").isNull();
   }
 
+  @Test
+  void aKeptConnectionTheOriginClosedWhileIdleIsDroppedAndTheNextDownloadConnectsAnew() throws Exception {
+    byte[] a = RangeOrigin.randomBytes(100_000, 41);
+    byte[] b = RangeOrigin.randomBytes(100_000, 42);
+    origin.file("/a.bin", a).file("/b.bin", b);
+    // Kept alive by its headers, then closed by the origin once the response is out.
+    origin.override("/a.bin", r -> origin.serve(r, "/a.bin").newBuilder()
+        .onResponseEnd(new SocketEffect.CloseSocket()).build());
+    start(CacheConfig.builder().retryAttempts(0));
+
+    assertThat(oneConnectionGet("/a.bin")).isEqualTo(a);
+    Thread.sleep(200); // the loop sees the kept connection close
+    assertThat(oneConnectionGet("/b.bin")).isEqualTo(b);
+    List<RecordedRequest> requests = origin.requestsFor("/b.bin");
+    assertThat(requests).as("asked once: the closed connection was not tried").hasSize(1);
+    assertThat(requests.get(0).getConnectionIndex())
+        .isNotEqualTo(origin.requestsFor("/a.bin").get(0).getConnectionIndex());
+  }
+
   /**
    * A GET through the proxy on the one HTTP/1.1 connection of {@link #oneConnection}, so that every such request is
    * served by the same event loop; fails unless it is a 200.

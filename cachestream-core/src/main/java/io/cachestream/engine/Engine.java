@@ -28,6 +28,14 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.SslProvider;
+import java.security.GeneralSecurityException;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509TrustManager;
 import okhttp3.ConnectionPool;
 import okhttp3.Dns;
 import okhttp3.OkHttpClient;
@@ -63,11 +71,14 @@ public final class Engine implements Closeable {
   private final AtomicBoolean evictionScheduled = new AtomicBoolean();
 
   public Engine(CacheConfig config, CacheStore store) {
-    this(config, store, Dns.SYSTEM);
+    this(config, store, Dns.SYSTEM, null);
   }
 
-  /** With {@code dns} looking up origin host names, for both upstream clients. */
-  Engine(CacheConfig config, CacheStore store, Dns dns) {
+  /**
+   * With {@code dns} looking up origin host names and {@code trust} deciding which origin certificates to trust
+   * (null: the platform's trust store), for both upstream clients.
+   */
+  Engine(CacheConfig config, CacheStore store, Dns dns, X509TrustManager trust) {
     this.config = config;
     this.store = store;
     this.fetchThreads = Executors.newCachedThreadPool(daemonThreads("cachestream-fetch"));
@@ -77,7 +88,7 @@ public final class Engine implements Closeable {
       var future = timers.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
       return () -> future.cancel(false);
     };
-    this.http = CompletableFuture.supplyAsync(() -> UpstreamClients.build(config, dns), fetchThreads);
+    this.http = CompletableFuture.supplyAsync(() -> UpstreamClients.build(config, dns, trust), fetchThreads);
     // Sizes of the entries on disk, for the budget: read in the background so that start-up stays instant.
     timers.execute(() -> {
       for (var meta : store.listMetas()) {
@@ -106,11 +117,12 @@ public final class Engine implements Closeable {
       if (index.totalBytes() <= max) {
         return;
       }
+      stopIdleDownloads(key);
       long bytes = index.bytesOf(key);
       synchronized (resources) {
         Resource live = resources.get(key);
         if (live != null) {
-          if (!live.isIdle()) {
+          if (!live.isIdle() || live.isDownloading()) {
             continue; // in use: never evicted
           }
           resources.remove(key);
@@ -133,10 +145,11 @@ public final class Engine implements Closeable {
    * @throws IOException if its files cannot be deleted
    */
   public boolean deleteIfIdle(String key) throws IOException {
+    stopIdleDownloads(key);
     synchronized (resources) {
       Resource live = resources.get(key);
       if (live != null) {
-        if (!live.isIdle()) {
+        if (!live.isIdle() || live.isDownloading()) {
           return false;
         }
         resources.remove(key);
@@ -145,6 +158,17 @@ public final class Engine implements Closeable {
       store.delete(key);
       index.remove(key);
       return true;
+    }
+  }
+
+  /**
+   * Stops the downloads of {@code key}'s resource if nobody holds it, before it is disposed of under the engine's
+   * lock: a download issued from an event loop needs its loop to stop, and the loops take that lock.
+   */
+  private void stopIdleDownloads(String key) {
+    Resource live = live(key);
+    if (live != null && live.isIdle()) {
+      live.stopDownloads();
     }
   }
 
@@ -174,10 +198,31 @@ public final class Engine implements Closeable {
         : base.newBuilder().readTimeout(settings.readTimeout()).build();
   }
 
-  /** One connection pool, two ways to connect. */
-  private record UpstreamClients(OkHttpClient any, OkHttpClient oneAddress) {
-    static UpstreamClients build(CacheConfig config, Dns dns) {
-      OkHttpClient any = new OkHttpClient.Builder()
+  /**
+   * The TLS settings for requests from event loops (the platform's trust store, or the engine's trust manager, and
+   * host-name verification), or null while the upstream clients are still being built.
+   */
+  SslContext loopTls() {
+    return http.isDone() && !http.isCompletedExceptionally() ? http.join().loopTls() : null;
+  }
+
+  /** One connection pool, two ways to connect; and TLS for the event loops' requests. */
+  private record UpstreamClients(OkHttpClient any, OkHttpClient oneAddress, SslContext loopTls) {
+    static UpstreamClients build(CacheConfig config, Dns dns, X509TrustManager trust) {
+      OkHttpClient.Builder builder = new OkHttpClient.Builder();
+      SslContextBuilder loopTls = SslContextBuilder.forClient().sslProvider(SslProvider.JDK)
+          .endpointIdentificationAlgorithm("HTTPS");
+      if (trust != null) {
+        try {
+          SSLContext tls = SSLContext.getInstance("TLS");
+          tls.init(null, new TrustManager[] {trust}, null);
+          builder.sslSocketFactory(tls.getSocketFactory(), trust);
+        } catch (GeneralSecurityException e) {
+          throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);
+        }
+        loopTls.trustManager(trust);
+      }
+      OkHttpClient any = builder
           .dns(dns)
           .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
           .connectTimeout(config.connectTimeout())
@@ -188,7 +233,11 @@ public final class Engine implements Closeable {
           .build();
       // Fast fallback races an origin's addresses on helper threads; an IP literal has one address, so its requests
       // connect on the download thread and skip that hand-off (a few hundred microseconds of every cold request).
-      return new UpstreamClients(any, any.newBuilder().fastFallback(false).build());
+      try {
+        return new UpstreamClients(any, any.newBuilder().fastFallback(false).build(), loopTls.build());
+      } catch (SSLException e) {
+        throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);
+      }
     }
   }
 

@@ -179,9 +179,13 @@ final class Fetch implements Runnable {
     }
   }
 
+  /** Ends the download; {@link #awaitStopped} returns once the resource has taken note. */
   private void finish(IOException failure) {
-    stopped.countDown();
-    resource.fetchEnded(this, cancelled ? null : failure);
+    try {
+      resource.fetchEnded(this, cancelled ? null : failure);
+    } finally {
+      stopped.countDown();
+    }
   }
 
   /** Requests until the download is done; returns the failure that ended it, or null. */

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import okhttp3.Dns;
@@ -42,7 +43,10 @@ final class HostAddresses {
     return r != null && r.expiresNanos() - System.nanoTime() > 0 ? r.addresses() : null;
   }
 
-  /** Looks {@code host} up on a download thread, then calls {@code then} on {@code loop} with the answer or why not. */
+  /**
+   * Looks {@code host} up on a download thread, then calls {@code then} on {@code loop} with the answer or why not
+   * (on the download thread, with a failure, if the loop has stopped).
+   */
   void lookUp(String host, EventLoop loop, BiConsumer<List<InetAddress>, IOException> then) {
     lookupThreads.execute(() -> {
       List<InetAddress> addresses = null;
@@ -62,7 +66,11 @@ final class HostAddresses {
       }
       List<InetAddress> found = addresses;
       IOException failed = failure;
-      loop.execute(() -> then.accept(found, failed));
+      try {
+        loop.execute(() -> then.accept(found, failed));
+      } catch (RejectedExecutionException loopStopped) {
+        then.accept(null, new IOException("the server is stopping"));
+      }
     });
   }
 }

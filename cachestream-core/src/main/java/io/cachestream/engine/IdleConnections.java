@@ -32,9 +32,13 @@ final class IdleConnections {
     Channel found = null;
     while (found == null && channels != null && !channels.isEmpty()) {
       Channel channel = channels.pollLast(); // the most recently used: the least likely to have timed out
-      channel.attr(EXPIRY).getAndSet(null).cancel(false);
-      channel.pipeline().remove(GUARD);
-      if (channel.isActive()) {
+      ScheduledFuture<?> expiry = channel.attr(EXPIRY).getAndSet(null);
+      if (expiry != null) {
+        expiry.cancel(false);
+      }
+      // A connection closed meanwhile has lost its handlers already: only an open one gets its guard removed.
+      if (channel.isActive() && channel.pipeline().context(GUARD) != null) {
+        channel.pipeline().remove(GUARD);
         found = channel;
       } else {
         channel.close();

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslContext;
 import io.netty.handler.timeout.ReadTimeoutException;
 import io.netty.handler.timeout.ReadTimeoutHandler;
 import io.netty.util.ReferenceCountUtil;
@@ -46,8 +47,9 @@ import java.util.function.BiConsumer;
  * whose response was read to its end and may be kept alive goes to the loop's {@link IdleConnections} for the next
  * such request to the same origin; a kept connection the origin closed meanwhile is replaced by a new one, once.
  *
- * <p>Only for {@code http} origins reached directly (no proxy configured); a host name is looked up off the loop
- * ({@link HostAddresses}), and its addresses are tried in order. When the request ends, whatever comes next (more requests, retries, redirects, which are asked again by
+ * <p>For {@code http} and {@code https} origins reached directly (no proxy configured); a host name is looked up off
+ * the loop ({@link HostAddresses}), and its addresses are tried in order. TLS is Netty's handler over the JDK's engine,
+ * with the same trust as the blocking client and the host name checked against the certificate. When the request ends, whatever comes next (more requests, retries, redirects, which are asked again by
  * the blocking client, which follows them) goes on on a download thread: {@link Fetch#continueOnThread}.
  */
 final class LoopRequest extends ChannelInboundHandlerAdapter {
@@ -57,7 +59,9 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
   private final EventLoop loop;
   private final Fetch.Ask ask;
   private final Semaphore permits;
-  /** {@code host:port} as the URL names it: kept connections are found by it. */
+  /** TLS settings for an {@code https} origin, else null. */
+  private final SslContext tls;
+  /** {@code scheme://host:port} as the URL names it: kept connections are found by it. */
   private final String origin;
   /** The origin's addresses, tried in order when connecting fails. */
   private final List<InetSocketAddress> addresses;
@@ -77,7 +81,8 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
   private ByteBuf errorBody;
 
   private LoopRequest(Fetch fetch, Resource resource, Engine engine, EventLoop loop, Fetch.Ask ask,
-      Semaphore permits, String origin, List<InetSocketAddress> addresses, int attempt) {
+      Semaphore permits, SslContext tls, String origin, List<InetSocketAddress> addresses, int attempt) {
+    this.tls = tls;
     this.fetch = fetch;
     this.resource = resource;
     this.engine = engine;
@@ -89,11 +94,8 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
     this.attempt = attempt;
   }
 
-  /** True if a request for {@code source} can be issued from an event loop: plain HTTP, straight to the origin. */
+  /** True if a request for {@code source} can be issued from an event loop: straight to the origin. */
   static boolean canIssue(URI source) {
-    if (!"http".equals(source.getScheme())) {
-      return false; // TLS stays with the blocking client
-    }
     List<Proxy> proxies = ProxySelector.getDefault() == null ? List.of() : ProxySelector.getDefault().select(source);
     return proxies.isEmpty() || proxies.get(0).type() == Proxy.Type.DIRECT;
   }
@@ -103,15 +105,18 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
     URI source = resource.source();
     Semaphore permits = engine.hostPermits(source);
     long target = resource.targetOf(fetch);
+    boolean https = "https".equals(source.getScheme());
+    SslContext tls = https ? engine.loopTls() : null;
     if (fetch.isCancelled() || (target <= fetch.position() && resource.currentInfo() != null)
-        || !permits.tryAcquire()) {
-      fetch.continueOnThread(null, null, 0); // a wait (for demand, for a permit) is the download thread's job
+        || (https && tls == null) || !permits.tryAcquire()) {
+      // A wait (for demand, for a permit, for the TLS settings at start-up) is the download thread's job.
+      fetch.continueOnThread(null, null, 0);
       return;
     }
     Fetch.Ask ask = fetch.ask(target);
     String host = source.getHost();
-    int port = source.getPort() < 0 ? 80 : source.getPort();
-    String origin = host + ":" + port;
+    int port = source.getPort() >= 0 ? source.getPort() : https ? 443 : 80;
+    String origin = source.getScheme() + "://" + host + ":" + port;
     BiConsumer<List<InetAddress>, IOException> connect = (found, failure) -> {
       if (failure != null || fetch.isCancelled()) {
         permits.release();
@@ -119,8 +124,12 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
         return;
       }
       List<InetSocketAddress> addresses = found.stream().map(a -> new InetSocketAddress(a, port)).toList();
-      new LoopRequest(fetch, resource, engine, loop, ask, permits, origin, addresses, 0)
-          .send(engine.idleConnections(loop).take(origin));
+      LoopRequest request = new LoopRequest(fetch, resource, engine, loop, ask, permits, tls, origin, addresses, 0);
+      try {
+        request.send(engine.idleConnections(loop).take(origin));
+      } catch (RuntimeException e) {
+        request.end(null, new IOException(e.toString(), e)); // never leave a download, and its readers, hanging
+      }
     };
     try {
       List<InetAddress> known = engine.hostAddresses.known(host);
@@ -147,6 +156,12 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
     ChannelFuture connecting = engine.upstreamBootstrap(loop).handler(new ChannelInitializer<Channel>() {
       @Override
       protected void initChannel(Channel ch) {
+        if (tls != null) {
+          String host = resource.source().getHost();
+          String peer = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+          // The name for SNI and for checking the certificate, which the handshake does before any request leaves.
+          ch.pipeline().addLast(tls.newHandler(ch.alloc(), peer, addresses.get(attempt).getPort()));
+        }
         // Body pieces as large as the socket reads them (64 KiB at most), not the codec's default 8 KiB: one file
         // write per read.
         ch.pipeline().addLast(new HttpClientCodec(new HttpDecoderConfig().setMaxChunkSize(64 * 1024), false, false));
@@ -160,7 +175,7 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
         write();
       } else if (attempt + 1 < addresses.size() && !fetch.isCancelled()) {
         ended = true;
-        new LoopRequest(fetch, resource, engine, loop, ask, permits, origin, addresses, attempt + 1).send(null);
+        new LoopRequest(fetch, resource, engine, loop, ask, permits, tls, origin, addresses, attempt + 1).send(null);
       } else {
         end(null, new IOException("cannot connect to " + origin + " at " + addresses.get(attempt) + ": "
             + f.cause().getMessage(), f.cause()));
@@ -315,21 +330,21 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
     if (errorBody != null) {
       errorBody.release();
     }
-    if (failure != null && reused && plan == null && !fetch.isCancelled()) {
+    if (failure != null && reused && plan == null && !fetch.isCancelled() && channel != null) {
       // A kept connection the origin closed while it was idle: ask again on a new one, as HTTP clients do.
       channel.close();
-      new LoopRequest(fetch, resource, engine, loop, ask, permits, origin, addresses, 0).send(null);
+      new LoopRequest(fetch, resource, engine, loop, ask, permits, tls, origin, addresses, 0).send(null);
       return;
     }
-    if (complete && keepAlive && (failure == null || failure instanceof OriginErrorException)
-        && channel.isActive()) {
+    boolean reusable = complete && keepAlive && (failure == null || failure instanceof OriginErrorException);
+    if (channel != null && reusable && channel.isActive()) {
       ChannelPipeline pipeline = channel.pipeline();
       pipeline.remove(this);
       if (pipeline.get(ReadTimeoutHandler.class) != null) {
         pipeline.remove(ReadTimeoutHandler.class);
       }
       engine.idleConnections(loop).give(origin, channel);
-    } else {
+    } else if (channel != null) {
       channel.close();
     }
     permits.release();

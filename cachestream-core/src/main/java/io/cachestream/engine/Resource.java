@@ -452,7 +452,6 @@ public final class Resource {
 
   /** Stops downloads, checkpoints and closes the files. */
   void dispose() {
-    List<Fetch> running;
     synchronized (this) {
       if (disposed) {
         return;
@@ -461,10 +460,8 @@ public final class Resource {
       if (idleTimer != null) {
         idleTimer.cancel();
       }
-      running = new ArrayList<>(fetches);
     }
-    running.forEach(Fetch::cancel);
-    running.forEach(Fetch::awaitStopped);
+    stopDownloads();
     checkpoint();
     boolean keepNothing;
     synchronized (this) {
@@ -481,6 +478,19 @@ public final class Resource {
       log.warn("closing {}: {}", entry.dir(), e.toString());
     }
     failWaiters(new IOException("stream closed"), Long.MIN_VALUE);
+  }
+
+  /**
+   * Cancels the running downloads and waits (5 s at most each) until they have ended. A download issued from an
+   * event loop needs that loop to end, so never call this holding a lock an event loop takes (the engine's).
+   */
+  void stopDownloads() {
+    List<Fetch> running;
+    synchronized (this) {
+      running = new ArrayList<>(fetches);
+    }
+    running.forEach(Fetch::cancel);
+    running.forEach(Fetch::awaitStopped);
   }
 
   // ---- download side, called by Fetch ----
