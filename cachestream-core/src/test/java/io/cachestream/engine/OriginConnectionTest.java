@@ -109,20 +109,24 @@ class OriginConnectionTest {
         HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
   }
 
+  /** GETs {@code /a} and {@code /b} of an origin and checks that the loop asked for both, on one kept connection. */
+  private void getTwoFromTheLoopOnOneConnection(String schemeAndHost) throws Exception {
+    assertThat(get(schemeAndHost + "/a").body()).isEqualTo("body of /a");
+    assertThat(get(schemeAndHost + "/b").body()).isEqualTo("body of /b");
+    assertThat(requests).hasSize(2).allSatisfy(r ->
+        assertThat(r.getHeaders().get("Connection")).as("asked from the loop, not by OkHttp").isNull());
+    assertThat(requests.get(1).getConnectionIndex()).as("the kept connection")
+        .isEqualTo(requests.get(0).getConnectionIndex());
+  }
+
   @Test
   void aHostNameIsLookedUpOnceAndItsAddressesAreTriedInOrderFromTheLoop() throws Exception {
     start(names, null);
     String host = "two.test:" + origin.getPort();
 
-    assertThat(get("http/" + host + "/a").body()).isEqualTo("body of /a");
-    assertThat(get("http/" + host + "/b").body()).isEqualTo("body of /b");
+    getTwoFromTheLoopOnOneConnection("http/" + host);
     assertThat(lookups).containsExactly("two.test");
-    assertThat(requests).hasSize(2).allSatisfy(r -> {
-      assertThat(r.getHeaders().get("Host")).isEqualTo(host);
-      assertThat(r.getHeaders().get("Connection")).as("asked from the loop, not by OkHttp").isNull();
-    });
-    assertThat(requests.get(1).getConnectionIndex()).as("the kept connection, found by the name")
-        .isEqualTo(requests.get(0).getConnectionIndex());
+    assertThat(requests).allSatisfy(r -> assertThat(r.getHeaders().get("Host")).isEqualTo(host));
   }
 
   @Test
@@ -138,16 +142,12 @@ class OriginConnectionTest {
   @Test
   void anHttpsOriginIsAskedFromTheLoopOverTlsAndItsConnectionKept() throws Exception {
     startTls(ORIGIN_TEST, ORIGIN_TEST);
-    String host = "origin.test:" + origin.getPort();
 
-    assertThat(get("https/" + host + "/a").body()).isEqualTo("body of /a");
-    assertThat(get("https/" + host + "/b").body()).isEqualTo("body of /b");
-    assertThat(requests).hasSize(2).allSatisfy(r -> {
+    getTwoFromTheLoopOnOneConnection("https/origin.test:" + origin.getPort());
+    assertThat(requests).allSatisfy(r -> {
       assertThat(r.getHandshake()).as("over TLS").isNotNull();
       assertThat(r.getHandshakeServerNames()).as("SNI").containsExactly("origin.test");
-      assertThat(r.getHeaders().get("Connection")).as("asked from the loop, not by OkHttp").isNull();
     });
-    assertThat(requests.get(1).getConnectionIndex()).isEqualTo(requests.get(0).getConnectionIndex());
   }
 
   @Test
