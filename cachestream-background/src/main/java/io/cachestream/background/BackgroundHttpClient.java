@@ -1,6 +1,7 @@
 package io.cachestream.background;
 
 import io.cachestream.files.DurableFiles;
+import io.cachestream.net.NoDelaySocketFactory;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -96,7 +97,9 @@ public final class BackgroundHttpClient implements AutoCloseable {
     this.store = new RequestStore(root, new DurableFiles(options.fsync()));
     this.events = new Events(options.listeners(), this::settle);
     this.ownsOkHttp = options.okHttpClient() == null;
-    this.okHttp = ownsOkHttp ? new OkHttpClient() : options.okHttpClient();
+    this.okHttp = ownsOkHttp
+        ? new OkHttpClient.Builder().socketFactory(new NoDelaySocketFactory()).build()
+        : options.okHttpClient();
     this.ownScheduler = options.scheduler() == null ? new ExecutorScheduler() : null;
     this.scheduler = ownScheduler != null ? ownScheduler : options.scheduler();
     try {

@@ -2,6 +2,7 @@ package io.cachestream.engine;
 
 import io.cachestream.CacheConfig;
 import io.cachestream.LifecycleTimer;
+import io.cachestream.net.NoDelaySocketFactory;
 import io.cachestream.store.CacheEntry;
 import io.cachestream.store.CacheStore;
 import io.netty.bootstrap.Bootstrap;
@@ -223,6 +224,7 @@ public final class Engine implements Closeable {
         loopTls.trustManager(trust);
       }
       OkHttpClient any = builder
+          .socketFactory(new NoDelaySocketFactory())
           .dns(dns)
           .connectionPool(new ConnectionPool(32, 5, TimeUnit.MINUTES))
           .connectTimeout(config.connectTimeout())
