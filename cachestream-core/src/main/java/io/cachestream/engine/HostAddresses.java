@@ -37,10 +37,15 @@ final class HostAddresses {
   /** The addresses of {@code host} (a name or an IP literal, brackets and all) if known now, else null. */
   List<InetAddress> known(String host) throws IOException {
     if (Engine.isIpLiteral(host)) {
-      return List.of(InetAddress.getByName(host.startsWith("[") ? host.substring(1, host.length() - 1) : host));
+      return List.of(InetAddress.getByName(unbracketed(host)));
     }
     Remembered r = remembered.get(host);
     return r != null && r.expiresNanos() - System.nanoTime() > 0 ? r.addresses() : null;
+  }
+
+  /** {@code host} without the brackets of an IPv6 literal in a URL. */
+  static String unbracketed(String host) {
+    return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
   }
 
   /**

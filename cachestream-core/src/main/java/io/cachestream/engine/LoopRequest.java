@@ -1,6 +1,5 @@
 package io.cachestream.engine;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -48,9 +47,10 @@ import java.util.function.BiConsumer;
  * such request to the same origin; a kept connection the origin closed meanwhile is replaced by a new one, once.
  *
  * <p>For {@code http} and {@code https} origins reached directly (no proxy configured); a host name is looked up off
- * the loop ({@link HostAddresses}), and its addresses are tried in order. TLS is Netty's handler over the JDK's engine,
- * with the same trust as the blocking client and the host name checked against the certificate. When the request ends, whatever comes next (more requests, retries, redirects, which are asked again by
- * the blocking client, which follows them) goes on on a download thread: {@link Fetch#continueOnThread}.
+ * the loop ({@link HostAddresses}), and its addresses are tried in order. TLS is Netty's handler over the JDK's
+ * engine, with the same trust as the blocking client and the host name checked against the certificate. When the
+ * request ends, whatever comes next (more requests, retries, redirects, which are asked again by the blocking client,
+ * which follows them) goes on on a download thread: {@link Fetch#continueOnThread}.
  */
 final class LoopRequest extends ChannelInboundHandlerAdapter {
   private final Fetch fetch;
@@ -82,13 +82,13 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
 
   private LoopRequest(Fetch fetch, Resource resource, Engine engine, EventLoop loop, Fetch.Ask ask,
       Semaphore permits, SslContext tls, String origin, List<InetSocketAddress> addresses, int attempt) {
-    this.tls = tls;
     this.fetch = fetch;
     this.resource = resource;
     this.engine = engine;
     this.loop = loop;
     this.ask = ask;
     this.permits = permits;
+    this.tls = tls;
     this.origin = origin;
     this.addresses = addresses;
     this.attempt = attempt;
@@ -157,10 +157,9 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
       @Override
       protected void initChannel(Channel ch) {
         if (tls != null) {
-          String host = resource.source().getHost();
-          String peer = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
           // The name for SNI and for checking the certificate, which the handshake does before any request leaves.
-          ch.pipeline().addLast(tls.newHandler(ch.alloc(), peer, addresses.get(attempt).getPort()));
+          ch.pipeline().addLast(tls.newHandler(ch.alloc(), HostAddresses.unbracketed(resource.source().getHost()),
+              addresses.get(attempt).getPort()));
         }
         // Body pieces as large as the socket reads them (64 KiB at most), not the codec's default 8 KiB: one file
         // write per read.
