@@ -3,6 +3,7 @@ package io.cachestream.engine;
 import io.netty.channel.EventLoop;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,7 +60,7 @@ final class HostAddresses {
       try {
         addresses = dns.lookup(host);
         if (addresses.isEmpty()) {
-          throw new java.net.UnknownHostException(host + ": no addresses");
+          throw new UnknownHostException(host + ": no addresses");
         }
         if (remembered.size() >= MAX_HOSTS) {
           remembered.clear();

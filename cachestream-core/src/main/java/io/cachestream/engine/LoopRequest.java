@@ -140,6 +140,8 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
       }
     } catch (IOException e) {
       connect.accept(null, e);
+    } catch (RuntimeException e) {
+      connect.accept(null, new IOException(e.toString(), e)); // the engine is closing: never leave a download hanging
     }
   }
 
