@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import okhttp3.Call;
 import okhttp3.Request;
@@ -31,7 +32,7 @@ import okio.BufferedSource;
 final class Fetch implements Runnable {
   static final int MAX_ERROR_BODY = 1 << 20;
   /** Sent to origins unless the configuration names another. */
-  static final String USER_AGENT = "CacheStream";
+  private static final String USER_AGENT = "CacheStream";
   private static final int CHUNK = 64 * 1024;
   /**
    * One chunk buffer per download thread, reused by every download the thread runs: a fresh 64 KiB per download was
@@ -260,7 +261,17 @@ final class Fetch implements Runnable {
    * @param ifRange the {@code If-Range} header, or null
    * @param bounded true when something short of the end is wanted
    */
-  record Ask(long from, long target, boolean bounded, String range, String ifRange) {}
+  record Ask(long from, long target, boolean bounded, String range, String ifRange) {
+    /** Sets this ask's {@code Range} and {@code If-Range} headers, if any. */
+    void setRangeHeaders(BiConsumer<String, String> header) {
+      if (range != null) {
+        header.accept("Range", range);
+        if (ifRange != null) {
+          header.accept("If-Range", ifRange);
+        }
+      }
+    }
+  }
 
   Ask ask(long target) {
     long from = position;
@@ -326,12 +337,7 @@ final class Fetch implements Runnable {
   private Outcome transfer(long target) throws IOException {
     Ask ask = ask(target);
     Request.Builder rb = request(resource.settings(), resource.source());
-    if (ask.range() != null) {
-      rb.header("Range", ask.range());
-      if (ask.ifRange() != null) {
-        rb.header("If-Range", ask.ifRange());
-      }
-    }
+    ask.setRangeHeaders(rb::header);
     Call c = engine.httpFor(resource.settings(), resource.source()).newCall(rb.build());
     abortWith(c::cancel);
     try (Response response = c.execute()) {
@@ -389,10 +395,19 @@ final class Fetch implements Runnable {
 
   /** A request of {@code source} with identity encoding and the configured headers. */
   static Request.Builder request(CacheConfig settings, URI source) {
-    Request.Builder rb = new Request.Builder().url(source.toString()).header("Accept-Encoding", "identity")
-        .header("User-Agent", USER_AGENT);
-    settings.requestHeaders().forEach(rb::header);
+    Request.Builder rb = new Request.Builder().url(source.toString());
+    setCommonHeaders(settings, rb::header);
     return rb;
+  }
+
+  /**
+   * Sets the headers of every origin request: identity encoding and our {@code User-Agent}, then the configured ones,
+   * which replace them ({@code header} must replace a name set before, ignoring case, as both clients' builders do).
+   */
+  static void setCommonHeaders(CacheConfig settings, BiConsumer<String, String> header) {
+    header.accept("Accept-Encoding", "identity");
+    header.accept("User-Agent", USER_AGENT);
+    settings.requestHeaders().forEach(header);
   }
 
   private URI source() {

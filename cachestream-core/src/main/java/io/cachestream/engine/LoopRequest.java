@@ -176,12 +176,17 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
         write();
       } else if (attempt + 1 < addresses.size() && !fetch.isCancelled()) {
         ended = true;
-        new LoopRequest(fetch, resource, engine, loop, ask, permits, tls, origin, addresses, attempt + 1).send(null);
+        withAttempt(attempt + 1).send(null);
       } else {
         end(null, new IOException("cannot connect to " + origin + " at " + addresses.get(attempt) + ": "
             + f.cause().getMessage(), f.cause()));
       }
     });
+  }
+
+  /** The same request again, to be sent on a new connection to address number {@code nextAttempt}. */
+  private LoopRequest withAttempt(int nextAttempt) {
+    return new LoopRequest(fetch, resource, engine, loop, ask, permits, tls, origin, addresses, nextAttempt);
   }
 
   private void addTo(ChannelPipeline pipeline) {
@@ -207,15 +212,8 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
     HttpHeaders headers = request.headers();
     headers.set(HttpHeaderNames.HOST, source.getPort() < 0 ? source.getHost() : source.getHost() + ":"
         + source.getPort());
-    headers.set(HttpHeaderNames.ACCEPT_ENCODING, "identity");
-    headers.set(HttpHeaderNames.USER_AGENT, Fetch.USER_AGENT);
-    resource.settings().requestHeaders().forEach(headers::set);
-    if (ask.range() != null) {
-      headers.set(HttpHeaderNames.RANGE, ask.range());
-      if (ask.ifRange() != null) {
-        headers.set(HttpHeaderNames.IF_RANGE, ask.ifRange());
-      }
-    }
+    Fetch.setCommonHeaders(resource.settings(), headers::set);
+    ask.setRangeHeaders(headers::set);
     return request;
   }
 
@@ -334,7 +332,7 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
     if (failure != null && reused && plan == null && !fetch.isCancelled() && channel != null) {
       // A kept connection the origin closed while it was idle: ask again on a new one, as HTTP clients do.
       channel.close();
-      new LoopRequest(fetch, resource, engine, loop, ask, permits, tls, origin, addresses, 0).send(null);
+      withAttempt(0).send(null);
       return;
     }
     boolean reusable = complete && keepAlive && (failure == null || failure instanceof OriginErrorException);
