@@ -213,7 +213,7 @@ public final class CacheConfig {
     return checkpointInterval;
   }
 
-  /** How cached bytes are sent. Default {@link TransferMode#SENDFILE}. */
+  /** How cached bytes are sent. Default {@link TransferMode#AUTO}. */
   public TransferMode transferMode() {
     return transferMode;
   }
@@ -246,7 +246,7 @@ public final class CacheConfig {
     private long checkpointBytes = 16L * 1024 * 1024;
     private Duration checkpointInterval = Duration.ofSeconds(1);
     private LifecycleTimer lifecycleTimer;
-    private TransferMode transferMode = TransferMode.SENDFILE;
+    private TransferMode transferMode = TransferMode.AUTO;
 
     private Builder() {}
 

@@ -1,6 +1,7 @@
 package io.cachestream;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -58,9 +60,42 @@ class StreamCacheTest extends ProxyTestSupport {
     origin.file("/mapped.bin", content);
     start(CacheConfig.builder().transferMode(TransferMode.MMAP));
     URI source = origin.uri("/mapped.bin");
-    assertThat(get(source, null).body()).isEqualTo(content); // cold: mapped windows of a growing file
+    assertThat(get(source, null).body()).isEqualTo(content); // cold: windows mapped again as the file grows
     assertThat(get(source, null).body()).isEqualTo(content); // hot
     assertThat(get(source, "bytes=5000000-").body()).isEqualTo(Arrays.copyOfRange(content, 5_000_000, content.length));
+  }
+
+  @Test
+  void longHotBodiesGoOutFromAMappingKeptUntilTheResourceGoesIdleAndShortOnesAsFileRegions() throws Exception {
+    assumeTrue(Files.isReadable(Path.of("/proc/self/maps")), "needs /proc/self/maps to see the mappings");
+    byte[] big = RangeOrigin.randomBytes(20 << 20, 8);
+    byte[] small = RangeOrigin.randomBytes(1 << 20, 9);
+    origin.file("/long.bin", big);
+    origin.file("/short.bin", small);
+    start(CacheConfig.builder().lifecycle(new StreamLifecycle(Duration.ofSeconds(2), Duration.ofMinutes(5))));
+    URI longSource = origin.uri("/long.bin");
+    URI shortSource = origin.uri("/short.bin");
+
+    assertThat(get(longSource, null).body()).isEqualTo(big); // cold: bytes still arriving go out as file regions
+    Path longData = manager.metadata(longSource).orElseThrow().dataFile();
+    assertThat(mapsOf(longData)).isFalse();
+    assertThat(get(longSource, null).body()).isEqualTo(big); // hot and at least 16 MiB: from the mapping
+    assertThat(get(longSource, "bytes=3000000-").body()).isEqualTo(Arrays.copyOfRange(big, 3_000_000, big.length));
+    assertThat(mapsOf(longData)).isTrue();
+    assertThat(get(shortSource, null).body()).isEqualTo(small);
+    assertThat(get(shortSource, null).body()).isEqualTo(small); // hot but short: file regions
+    assertThat(mapsOf(manager.metadata(shortSource).orElseThrow().dataFile())).isFalse();
+
+    for (int i = 0; i < 100 && mapsOf(longData); i++) {
+      Thread.sleep(100); // until the resource pauses, 2 s after its last client left
+    }
+    assertThat(mapsOf(longData)).as("unmapped once idle").isFalse();
+    assertThat(get(longSource, "bytes=19000000-").body()).isEqualTo(Arrays.copyOfRange(big, 19_000_000, big.length));
+  }
+
+  /** True if this process maps {@code file} (the test and the server share the process). */
+  private static boolean mapsOf(Path file) throws IOException {
+    return Files.readAllLines(Path.of("/proc/self/maps")).stream().anyMatch(l -> l.endsWith(file.toString()));
   }
 
   @Test

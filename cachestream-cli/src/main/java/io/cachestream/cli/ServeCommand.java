@@ -36,7 +36,7 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--read-ahead", description = "Bytes downloaded past the furthest byte a client asked for; default: the whole file.")
   Long readAhead;
 
-  @Option(names = "--transfer", defaultValue = "SENDFILE",
+  @Option(names = "--transfer", defaultValue = "AUTO",
       description = "How cached bytes are sent: ${COMPLETION-CANDIDATES} (case-insensitive). Default: ${DEFAULT-VALUE}.")
   TransferMode transfer;
 

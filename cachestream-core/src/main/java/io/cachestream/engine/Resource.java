@@ -4,6 +4,7 @@ import io.cachestream.CacheConfig;
 import io.cachestream.LifecycleTimer;
 import io.cachestream.store.CacheEntry;
 import io.cachestream.store.EntryMeta;
+import io.cachestream.store.MappedSpan;
 import io.cachestream.store.RangeSet;
 import java.io.IOException;
 import java.net.URI;
@@ -117,6 +118,15 @@ public final class Resource {
   /** The data file for zero-copy reads of bytes reported by {@link #available}; never close it. */
   public FileChannel channel() {
     return entry.channel();
+  }
+
+  /**
+   * At most {@code maxLength} present bytes from {@code position} in a shared mapping of the data file (see
+   * {@link CacheEntry#mapped}); null when the data file ends before {@code position}. Release the span once sent.
+   * The mappings go when the resource pauses, idle.
+   */
+  public MappedSpan mapped(long position, int maxLength) throws IOException {
+    return entry.mapped(position, maxLength);
   }
 
   /** Bumped whenever the cached bytes are dropped (new version at the origin, reset). */
@@ -431,6 +441,7 @@ public final class Resource {
     }
     paused = true;
     fetches.forEach(Fetch::cancel);
+    entry.unmapAll(); // idle: its mapped pages leave the daemon's resident set
     var lifecycle = settings.lifecycle();
     idleTimer = engine.lifecycleTimer.schedule(() -> disposeIfIdle(epoch),
         lifecycle.disposeAfter().minus(lifecycle.pauseAfter()));

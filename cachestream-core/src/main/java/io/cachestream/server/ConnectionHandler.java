@@ -136,11 +136,11 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       reply(HttpResponseStatus.SERVICE_UNAVAILABLE, "cache unavailable: " + oneLine(e), keepAlive, head);
       return;
     }
-    exchange = new ResourceExchange(ctx, resource, request, keepAlive, head,
-        server.engine.blockingWork(), uri -> UrlMapping.toCacheUrl(server.baseUrl, uri), () -> {
-      exchange = null;
-      next();
-    });
+    exchange = new ResourceExchange(ctx, resource, request, keepAlive, head, server.engine.blockingWork(),
+        uri -> UrlMapping.toCacheUrl(server.baseUrl, uri), server.mappedStreams, () -> {
+          exchange = null;
+          next();
+        });
     exchange.start();
   }
 

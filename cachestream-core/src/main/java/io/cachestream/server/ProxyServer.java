@@ -6,6 +6,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
@@ -20,12 +21,14 @@ import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.ThreadPerTaskExecutor;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -63,12 +66,17 @@ public final class ProxyServer implements Closeable {
     // One event loop per core, the listening socket on one of them (no separate acceptor): on a small machine every
     // extra thread and every accept-to-worker hand-off shows in the first byte of a cold request (measured here:
     // 0.1 ms less to the first byte than Netty's default of two loops per core plus an acceptor, same throughput).
+    // For the same reason a connection stays on the loop that accepted it unless another loop has fewer
+    // (LoopChooser).
     // Native epoll where it loads (Linux): it can cork a response (TcpCork) and wakes a loop faster than NIO's
     // selector (measured here: 0.1-0.2 ms less to a cold first byte). NIO elsewhere: the same, without the cork.
     boolean epoll = Epoll.isAvailable();
+    LoopChooser chooser = new LoopChooser();
     EventLoopGroup loops = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
-        new DefaultThreadFactory("cachestream-server"),
+        new ThreadPerTaskExecutor(new DefaultThreadFactory("cachestream-server")), chooser,
         epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+    // Taken by iterating, not from the chooser, which counts client connections only.
+    EventLoop acceptor = (EventLoop) loops.iterator().next();
     AtomicInteger n = new AtomicInteger();
     ExecutorService apiThreads = Executors.newFixedThreadPool(2, r -> {
       Thread t = new Thread(r, "cachestream-api-" + n.incrementAndGet());
@@ -78,13 +86,14 @@ public final class ProxyServer implements Closeable {
     ServerContext context = new ServerContext(engine, token, apis, apiThreads);
     try {
       Channel channel = new ServerBootstrap()
-          .group(loops)
+          .group(acceptor, loops)
           .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
           .option(ChannelOption.SO_BACKLOG, 1024)
           .childOption(ChannelOption.TCP_NODELAY, true)
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
+              chooser.countUntilClosed(ch);
               ch.pipeline()
                   .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
                   .addLast(new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192))
@@ -137,6 +146,7 @@ public final class ProxyServer implements Closeable {
     final String token;
     final Map<String, LocalApi> apis;
     final ExecutorService apiThreads;
+    final Semaphore mappedStreams = new Semaphore(ResourceExchange.MAPPED_STREAMS);
     volatile String baseUrl;
 
     ServerContext(Engine engine, String token, Map<String, LocalApi> apis, ExecutorService apiThreads) {

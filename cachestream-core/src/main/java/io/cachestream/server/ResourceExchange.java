@@ -8,6 +8,7 @@ import io.cachestream.engine.Resource;
 import io.cachestream.engine.ResourceInfo;
 import io.cachestream.engine.StorageFailedException;
 import io.cachestream.hls.Playlist;
+import io.cachestream.store.MappedSpan;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
@@ -24,18 +25,16 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.concurrent.Future;
-import io.netty.util.internal.PlatformDependent;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.Semaphore;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 
@@ -58,6 +57,18 @@ final class ResourceExchange {
   private static final int PASS_THROUGH_CHUNK = 64 * 1024;
   /** Region writes outstanding per connection: two keep the socket busy; regions hold no memory. */
   private static final int MAX_IN_FLIGHT = 2;
+  /**
+   * Bodies at least this long of a complete resource go out from mapped windows under {@link TransferMode#AUTO}:
+   * for one long stream a copy from a kept mapping measured faster than {@code sendfile}; for many short hot bodies
+   * at once, {@code sendfile}, which copies nothing on the server's cores, measured faster.
+   */
+  static final long MAPPED_MIN_BODY = 16L << 20;
+  /**
+   * Mapped streams at once under {@link TransferMode#AUTO}, per server: a mapped write copies into the socket's
+   * buffer, so a thousand slow clients of one hot file would hold a thousand buffers' worth of copies in the kernel,
+   * where file regions hold page references. The streams past this many go out as file regions.
+   */
+  static final int MAPPED_STREAMS = 4;
 
   private final ChannelHandlerContext ctx;
   private final Resource resource;
@@ -78,6 +89,11 @@ final class ResourceExchange {
   private int inFlight;
   /** The head waits in the socket for the first region (see {@link TcpCork}). */
   private boolean corked;
+  /** The body goes out from mapped windows ({@link MappedSpan}s) rather than as file regions. */
+  private boolean mapped;
+  /** Permits for {@link #MAPPED_STREAMS}, shared by the server's exchanges. */
+  private final Semaphore mappedStreams;
+  private boolean holdsMappedPermit;
   /** A wake-up for missing bytes is registered: exactly one pump may wait, or pass through, at a time. */
   private boolean waiting;
   /** The playlist bytes gathered so far, when this resource is an HLS playlist. */
@@ -85,9 +101,10 @@ final class ResourceExchange {
   private final UnaryOperator<URI> toProxy;
 
   ResourceExchange(ChannelHandlerContext ctx, Resource resource, FullHttpRequest request,
-      boolean keepAlive, boolean head, Executor blockingWork, UnaryOperator<URI> toProxy,
+      boolean keepAlive, boolean head, Executor blockingWork, UnaryOperator<URI> toProxy, Semaphore mappedStreams,
       Runnable whenDone) {
     this.ctx = ctx;
+    this.mappedStreams = mappedStreams;
     this.toProxy = toProxy;
     this.blockingWork = blockingWork;
     this.resource = resource;
@@ -275,6 +292,12 @@ final class ResourceExchange {
     }
     // A body at hand joins its head in full segments; a body still to come must not hold the head back.
     corked = !head && resource.available(position) > 0 && TcpCork.on(ctx.channel());
+    TransferMode mode = resource.settings().transferMode();
+    if (!holdsMappedPermit && mode == TransferMode.AUTO && end - position >= MAPPED_MIN_BODY
+        && resource.isComplete()) {
+      holdsMappedPermit = mappedStreams.tryAcquire();
+    }
+    mapped = mode == TransferMode.MMAP || holdsMappedPermit;
     ctx.write(response);
     if (head) {
       ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT).addListener(this::afterLast);
@@ -333,22 +356,28 @@ final class ResourceExchange {
         count = Math.min(count, bodyEnd - position);
       }
       Object chunk;
-      MappedByteBuffer mapped = null;
-      if (resource.settings().transferMode() == TransferMode.MMAP) {
+      MappedSpan span = null;
+      if (mapped) {
         try {
-          mapped = resource.channel().map(FileChannel.MapMode.READ_ONLY, position, count);
-        } catch (IOException e) {
+          span = resource.mapped(position, (int) count);
+        } catch (IOException | RuntimeException e) {
           abort();
           return;
         }
-        chunk = Unpooled.wrappedBuffer(mapped);
+        if (span == null) {
+          abort(); // present bytes past the end of the data file: never pad
+          return;
+        }
+        chunk = Unpooled.wrappedBuffer(span.buffer());
+        count = span.buffer().remaining();
       } else {
         chunk = new SharedFileRegion(resource.channel(), position, count);
       }
       ChannelFuture write = ctx.write(chunk);
-      MappedByteBuffer toUnmap = mapped;
-      if (toUnmap != null) {
-        write.addListener(f -> PlatformDependent.freeDirectBuffer(toUnmap));
+      if (span != null) {
+        // Written or failed (the connection closed with it queued): either way the kernel is done with it.
+        MappedSpan sent = span;
+        write.addListener(f -> sent.release());
       }
       position += count;
       if (bodyEnd >= 0 && position >= bodyEnd) {
@@ -462,6 +491,9 @@ final class ResourceExchange {
   private void finish() {
     if (!finished) {
       finished = true;
+      if (holdsMappedPermit) {
+        mappedStreams.release();
+      }
       resource.readerGone(this);
       resource.release();
     }

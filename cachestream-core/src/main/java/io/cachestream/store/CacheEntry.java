@@ -31,6 +31,8 @@ public final class CacheEntry implements Closeable {
   private final EntryMeta loadedMeta;
   /** Null until the files exist (a new entry before its first write). */
   private volatile FileChannel channel;
+  /** Null until the first {@link #mapped} call. */
+  private MappedWindows windows;
   private boolean closed;
 
   CacheEntry(String key, Path dir, EntryMeta loadedMeta) throws IOException {
@@ -96,6 +98,36 @@ public final class CacheEntry implements Closeable {
     return c;
   }
 
+  /**
+   * At most {@code maxLength} cached bytes from {@code position}, in a mapping of the data file shared with every
+   * other caller and kept until {@link #unmapAll} (or {@link #truncate}, {@link #close}); null when
+   * {@code position} is past the end of the file. Only for bytes known to be present. Release the span once sent.
+   */
+  public MappedSpan mapped(long position, int maxLength) throws IOException {
+    MappedWindows w;
+    synchronized (this) {
+      if (windows == null) {
+        windows = new MappedWindows(channel());
+      }
+      w = windows;
+    }
+    return w.span(position, maxLength);
+  }
+
+  /**
+   * Gives up the data file's mappings (a resource gone idle: its pages leave the process's resident set); spans
+   * still being sent keep theirs until released.
+   */
+  public void unmapAll() {
+    MappedWindows w;
+    synchronized (this) {
+      w = windows;
+    }
+    if (w != null) {
+      w.unmapAll();
+    }
+  }
+
   /** Writes all of {@code src} at {@code position}. */
   public void write(ByteBuffer src, long position) throws IOException {
     FileChannel c = files();
@@ -123,6 +155,7 @@ public final class CacheEntry implements Closeable {
     } else {
       writeMeta(emptyMeta);
     }
+    unmapAll(); // as with a file region still queued, the response's generation check ends a span's response
     FileChannel c = channel;
     if (c != null) {
       c.truncate(0);
@@ -132,6 +165,9 @@ public final class CacheEntry implements Closeable {
   @Override
   public synchronized void close() throws IOException {
     closed = true;
+    if (windows != null) {
+      windows.close();
+    }
     if (channel != null) {
       channel.close();
     }
