@@ -61,9 +61,9 @@ public final class ScenarioBench {
   private final boolean quick;
   private final int runs;
   /**
-   * Samples per run of S1, S4 and S7, whose single samples spread most (a hot stream of 1.7-3.1 GB/s; a first byte of
-   * 1-3 ms; a player run of 0.15-0.25 s whose process start-up dominates). S6 keeps one per run: each of its samples
-   * makes varnish store a 1 GiB object.
+   * Samples per run of the scenarios whose single samples spread most: S1, S4, S6 and S7 (a hot stream of 1.7-3.1
+   * GB/s; a first byte of 1-3 ms; a player run of 0.15-0.25 s whose process start-up dominates). Each S6 sample makes
+   * varnish store a 1 GiB object, purged once counted.
    */
   private final int samplesPerRun;
   private final Path markdown;
@@ -87,6 +87,7 @@ public final class ScenarioBench {
   /** Unmeasured far ranges per server before S6. */
   private static final int FAR_WARM_UPS = 5;
   private final int wrkSeconds;
+  private final int hotWarmUpSeconds;
   private final int s3Connections;
   private final int rssConnections;
   private final int entries;
@@ -125,6 +126,7 @@ public final class ScenarioBench {
     seekSeconds = quick ? 3 : 30;
     rangeStart = quick ? 6_000_000 : 900_000_000;
     wrkSeconds = quick ? 1 : 5;
+    hotWarmUpSeconds = quick ? 1 : 10;
     s3Connections = quick ? 200 : 1000;
     rssConnections = quick ? 200 : 1000;
     entries = quick ? 500 : 10_000;
@@ -133,8 +135,9 @@ public final class ScenarioBench {
     // at 20 MiB/s ends after 3 s, 2 MiB at 1 MiB/s after 1 s (nginx's limit_rate lets a second's worth out at once).
     s5JoinMillis = quick ? 300 : 2000;
     s5Location = quick ? "/r1" : "/r20";
-    // Room for the big file and every cold copy S4-S7 make (S6 alone caches three 1 GiB objects): varnish fails a
-    // streamed object it cannot find room for.
+    // Room for the big file and every cold copy S4-S7 make (an S6 sample caches a 1 GiB object until it is purged,
+    // and the purged storage is freed as its last reader lets go): varnish fails a streamed object it cannot find
+    // room for.
     varnishStorage = quick ? "256M" : "6G";
     timeLimit = quick ? Duration.ofMinutes(5) : Duration.ofMinutes(40);
   }
@@ -259,6 +262,7 @@ public final class ScenarioBench {
         jfr = new JfrProfiles(jfrDir);
       }
       scenario("S1 hot " + (bigSize / MIB) + " MiB stream", this::s1);
+      scenario("warm-up: " + hotWarmUpSeconds + " s of wrk -c64 per server", this::hotWarmUp);
       scenario("S2 wrk -c64", () -> wrkScenario("s2", 64));
       scenario("S3 wrk -c" + s3Connections, () -> wrkScenario("s3", s3Connections));
       scenario("warm-up: " + warmUpRequests + " cold requests per server", this::warmUp);
@@ -412,8 +416,12 @@ public final class ScenarioBench {
   private static final Pattern REQUESTS = Pattern.compile("(\\d+) requests in");
 
   private Wrk wrk(int connections, String url) throws IOException, InterruptedException {
-    Procs.Result r = Procs.run(Duration.ofSeconds(wrkSeconds + 60), "wrk", "-t2", "-c" + connections,
-        "-d" + wrkSeconds + "s", "--latency", url).check("wrk " + url);
+    return wrk(connections, url, wrkSeconds);
+  }
+
+  private Wrk wrk(int connections, String url, int seconds) throws IOException, InterruptedException {
+    Procs.Result r = Procs.run(Duration.ofSeconds(seconds + 60), "wrk", "-t2", "-c" + connections,
+        "-d" + seconds + "s", "--latency", url).check("wrk " + url);
     String out = r.out();
     Matcher rps = RPS.matcher(out);
     Matcher p99 = P99.matcher(out);
@@ -556,6 +564,21 @@ public final class ScenarioBench {
       }
     }
     report.add("s1.origin-bytes-while-hot", originBytesSince(mark, Duration.ofSeconds(10)));
+  }
+
+  /**
+   * Before the hot scenarios, every server (both CacheStream daemons too: S6 and S7 read cached bytes from the
+   * read-ahead one) serves the hot small file under {@code wrk -c64} for {@link #hotWarmUpSeconds}, unmeasured. A
+   * JVM compiles its hot path with C2 only after thousands of calls: without this, S2's first run measured the
+   * daemon still compiling (a p99 of 0.5 s in a fresh daemon's first 5 s, against 20-30 ms once compiled), as no
+   * long-running daemon would be. nginx and varnish need no warm-up but get the same.
+   */
+  private void hotWarmUp() throws Exception {
+    String path = "/small.bin";
+    for (String who : present("nginx", "varnish", "cs", "cs-ra")) {
+      curl(urlFor(who, path), null, smallSize);
+      wrk(64, urlFor(who, path), hotWarmUpSeconds);
+    }
   }
 
   private void wrkScenario(String key, int connections) throws Exception {
@@ -739,7 +762,7 @@ public final class ScenarioBench {
     }
     originBytesSince(logMark(), Duration.ofSeconds(60));
     String range = "bytes=" + rangeStart + "-" + (rangeStart + rangeLength - 1);
-    for (int r = 0; r < runs; r++) {
+    for (int r = 0; r < runs * samplesPerRun; r++) {
       String path = "/big.bin?run=s6-" + r;
       for (String who : coldOrder(r, "nginx", "varnish", "cs", "cs-ra")) {
         String url = urlFor(who, path);
@@ -748,6 +771,9 @@ public final class ScenarioBench {
         Curl c = curl(url, range, rangeLength);
         report.add("s6." + who + ".ttfb-ms", c.ttfb * 1000);
         report.add("s6." + who + ".origin-MB", originBytesSince(mark, Duration.ofSeconds(60)) / 1e6);
+        if (who.equals("varnish")) {
+          varnish.purge(path); // its whole 1 GiB object, fetched by now: room for the next sample's
+        }
       }
     }
   }
@@ -1117,7 +1143,7 @@ public final class ScenarioBench {
     pre.add("");
     pre.add("Tools: " + versions() + ".");
     pre.add("");
-    pre.add("Medians of " + runs + " run(s) (S1, S4 and S7: of " + runs * samplesPerRun + " samples, "
+    pre.add("Medians of " + runs + " run(s) (S1, S4, S6 and S7: of " + runs * samplesPerRun + " samples, "
         + samplesPerRun + " per run); every CacheStream figure also as a ratio to nginx's (CacheStream ÷ nginx) "
         + "and to varnish's (CacheStream ÷ varnish). \"direct\" is the same request straight to the origin. Targets "
         + "are those of issue 7, stated against nginx.");
@@ -1130,7 +1156,8 @@ public final class ScenarioBench {
             : "**Varnish** as a second caching proxy (`varnishd -F -j none -s malloc," + varnishStorage + "`, the "
             + "manager in the foreground and its child serving; VCL 4.1 with the origin as its one backend and "
             + "`vcl_backend_response { set beresp.ttl = 1h; set beresp.do_stream = true; }`: everything cached for an "
-            + "hour and streamed while it is fetched, the rest builtin; `-j none` runs it as the bench's user, who "
+            + "hour and streamed while it is fetched, the rest builtin, plus `PURGE`, with which the bench drops each S6 "
+            + "sample's 1 GiB object once it is counted; `-j none` runs it as the bench's user, who "
             + "owns the private work directory); ")
         + "**CacheStream** twice, `bin/cachestream serve` (a copy of the launcher and the jar, with the class-data "
         + "archive `mvn package` records; the launcher caps the heap at 128 MiB) with the default (whole-file) "
@@ -1156,7 +1183,10 @@ public final class ScenarioBench {
         + "cached GET; nginx: fetched through it), then the server restarted; not for varnish, whose malloc storage "
         + "does not survive a restart.");
     pre.add("");
-    pre.add("Warm-up: before S4, every server answers the same " + warmUpRequests + " cold requests (a fresh key each, "
+    pre.add("Warm-up: before S2, every server (both CacheStream daemons too) serves the hot 1 MiB file under `wrk "
+        + "-t2 -c64` for " + hotWarmUpSeconds + " s, unmeasured, so that the hot scenarios time the JVM's compiled hot "
+        + "path (a fresh daemon's first seconds under load showed a p99 of 0.5 s while it compiled). Before S4, every "
+        + "server answers the same " + warmUpRequests + " cold requests (a fresh key each, "
         + "one connection each, a 1 KiB file, half of them ranged), so that S4, S6 and S7 time the JVM's compiled "
         + "cold path, as in a daemon that has been running for a while, rather than its first few interpreted runs. "
         + "nginx and varnish need no warm-up but get the same requests.");

@@ -3,6 +3,7 @@ package io.cachestream.bench;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -51,6 +52,7 @@ final class Varnish implements AutoCloseable {
     Files.writeString(vcl, """
         vcl 4.1;
         backend origin { .host = "127.0.0.1"; .port = "%d"; }
+        sub vcl_recv { if (req.method == "PURGE") { return (purge); } }
         sub vcl_backend_response { set beresp.ttl = 1h; set beresp.do_stream = true; }
         """.formatted(originPort));
     Path out = root.resolve("varnishd.out");
@@ -73,6 +75,22 @@ final class Varnish implements AutoCloseable {
     }
     v.stop();
     throw new IOException("varnishd did not listen on " + port + " within 30 s");
+  }
+
+  /**
+   * Removes the cached object of {@code target} (a path and query), freeing its malloc storage: S6 stores a 1 GiB
+   * object per sample. The VCL answers {@code PURGE} from anyone; varnish listens on loopback only.
+   */
+  void purge(String target) throws IOException {
+    try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+      socket.setSoTimeout(30_000);
+      String request = "PURGE " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\nConnection: close\r\n\r\n";
+      socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
+      String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+      if (!answer.startsWith("HTTP/1.1 200")) {
+        throw new IOException("varnish did not purge " + target + ": " + answer.lines().findFirst().orElse(""));
+      }
+    }
   }
 
   /** The manager's PID. */
