@@ -262,10 +262,11 @@ public final class ScenarioBench {
         jfr = new JfrProfiles(jfrDir);
       }
       scenario("S1 hot " + (bigSize / MIB) + " MiB stream", this::s1);
-      scenario("warm-up: " + hotWarmUpSeconds + " s of wrk -c64 per server", this::hotWarmUp);
+      scenario("hot warm-up: " + hotWarmUpSeconds + " s of wrk -c64 per server", this::hotWarmUp);
       scenario("S2 wrk -c64", () -> wrkScenario("s2", 64));
       scenario("S3 wrk -c" + s3Connections, () -> wrkScenario("s3", s3Connections));
-      scenario("warm-up: " + warmUpRequests + " cold requests per server", this::warmUp);
+      scenario("warm-up: " + warmUpRequests + " cold and " + warmUpRequests + " cached requests per server",
+          this::warmUp);
       scenario("S4 cold download", this::s4);
       scenario("S5 second client", this::s5);
       scenario("S6 far range", this::s6);
@@ -599,9 +600,10 @@ public final class ScenarioBench {
 
   /**
    * Before the cold scenarios, every server answers the same {@link #warmUpRequests} cold requests (a fresh key
-   * each, one connection each, the tiny file, whole and ranged): a daemon that has run for a while has compiled
-   * its cold path, and S4, S6 and S7 measure that path a handful of times only. nginx and varnish get the same
-   * requests.
+   * each, one connection each, the tiny file, whole and ranged), then as many of one cached key, each on its own
+   * connection too: a daemon that has run for a while has compiled its cold path and its path for a cached range on
+   * a new connection, and S4, S6 and S7 (a player opens a connection per seek) measure those paths a handful of
+   * times only. nginx and varnish get the same requests.
    */
   private void warmUp() throws Exception {
     for (String who : present("nginx", "varnish", "cs", "cs-ra")) {
@@ -609,8 +611,9 @@ public final class ScenarioBench {
       ExecutorService pool = Executors.newFixedThreadPool(4);
       try {
         List<Future<Boolean>> answers = new ArrayList<>();
-        for (int i = 0; i < warmUpRequests; i++) {
-          URI url = URI.create(urlFor(who, "/tiny.bin?warm-up=" + i));
+        for (int i = 0; i < 2 * warmUpRequests; i++) {
+          String key = i < warmUpRequests ? Integer.toString(i) : "cached";
+          URI url = URI.create(urlFor(who, "/tiny.bin?warm-up=" + key));
           String target = url.getRawPath() + "?" + url.getRawQuery();
           boolean ranged = i % 2 == 1;
           answers.add(pool.submit(() -> getOk(portFor(who), target, ranged)));
@@ -622,12 +625,13 @@ public final class ScenarioBench {
           }
         }
         if (failed > 0) {
-          throw new IllegalStateException(who + ": " + failed + " of " + warmUpRequests + " warm-up requests failed");
+          throw new IllegalStateException(who + ": " + failed + " of " + 2 * warmUpRequests
+              + " warm-up requests failed");
         }
       } finally {
         pool.shutdownNow();
       }
-      log(String.format(Locale.ROOT, "warm-up of %s: %d requests in %.1f s", who, warmUpRequests,
+      log(String.format(Locale.ROOT, "warm-up of %s: %d requests in %.1f s", who, 2 * warmUpRequests,
           (System.nanoTime() - t0) / 1e9));
     }
   }
@@ -1204,8 +1208,10 @@ public final class ScenarioBench {
         + "-t2 -c64` for " + hotWarmUpSeconds + " s, unmeasured, so that the hot scenarios time the JVM's compiled hot "
         + "path (a fresh daemon's first seconds under load showed a p99 of 0.5 s while it compiled). Before S4, every "
         + "server answers the same " + warmUpRequests + " cold requests (a fresh key each, "
-        + "one connection each, a 1 KiB file, half of them ranged), so that S4, S6 and S7 time the JVM's compiled "
-        + "cold path, as in a daemon that has been running for a while, rather than its first few interpreted runs. "
+        + "one connection each, a 1 KiB file, half of them ranged), then " + warmUpRequests + " requests of one "
+        + "cached key, one connection each too, so that S4, S6 and S7 (a player opens a connection per seek) time the "
+        + "JVM's compiled paths, as in a daemon that has been running for a while, rather than its first few "
+        + "interpreted runs. "
         + "nginx and varnish need no warm-up but get the same requests.");
     pre.add("Cold scenarios (S4, S6, S7): before each measured request the bench runs `sync`, so that the previous "
         + "server's freshly cached bytes are not written back under the next one's measurement, then waits (at most "
