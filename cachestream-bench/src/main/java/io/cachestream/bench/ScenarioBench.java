@@ -61,7 +61,7 @@ public final class ScenarioBench {
   private final boolean quick;
   private final int runs;
   /**
-   * Samples per run of the scenarios whose single samples spread most: S1, S4, S6 and S7 (a hot stream of 1.7-3.1
+   * Samples per run of the scenarios whose single samples spread most: S1, S4, S6 and S7 (a hot stream of 1.5-5.1
    * GB/s; a first byte of 1-3 ms; a player run of 0.15-0.25 s whose process start-up dominates). Each S6 sample makes
    * varnish store a 1 GiB object, purged once counted.
    */
@@ -1217,7 +1217,10 @@ public final class ScenarioBench {
         + "server's freshly cached bytes are not written back under the next one's measurement, then waits (at most "
         + "5 s) until the machine is 90 % idle over 100 ms, so that no server's background work runs under another's "
         + "measurement; the order of the servers rotates from run to run. Before S6 every server also answers "
-        + FAR_WARM_UPS + " unmeasured far ranges of the mid-size file, so that S6 times a far seek's compiled path.");
+        + FAR_WARM_UPS + " unmeasured far ranges of the mid-size file, so that S6 times a far seek's compiled path, "
+        + "and before each S6 sample the bench reads the big file from the range's start to its end, so that the "
+        + "origin answers from the page cache whatever a server asks it for (this VM drops page cache in the "
+        + "background, and the origin sends its head only with its first 2 MiB of body).");
     pre.add("");
     pre.add("About the rate-limited origin: nginx's `limit_rate` is per connection and allows `rate × (whole seconds "
         + "since the request started + 1)` bytes, so the first second's worth leaves at once, and a 64 MiB file at "
