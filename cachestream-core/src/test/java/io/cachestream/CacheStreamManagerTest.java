@@ -94,7 +94,6 @@ class CacheStreamManagerTest extends ProxyTestSupport {
     origin.file("/watched", content).throttle(256 * 1024, 10);
     start(CacheConfig.builder());
 
-    List<CacheState> seen = new CopyOnWriteArrayList<>();
     CompletableFuture<CacheState> completed = new CompletableFuture<>();
     try (CacheStream stream = manager.stream(origin.uri("/watched"))) {
       stream.states().subscribe(new Flow.Subscriber<>() {
@@ -118,14 +117,19 @@ class CacheStreamManagerTest extends ProxyTestSupport {
         @Override
         public void onComplete() {}
       });
-      stream.addListener(seen::add);
+      // The publisher delivers on its own thread, so it may see the end before the listener does: wait for both.
+      CompletableFuture<CacheState> heard = new CompletableFuture<>();
+      stream.addListener(state -> {
+        if (state.isComplete()) {
+          heard.complete(state);
+        }
+      });
       stream.download();
       CacheState done = completed.get(30, TimeUnit.SECONDS);
       assertThat(done.position()).isEqualTo(content.length);
       assertThat(done.sourceLength()).isEqualTo(content.length);
       assertThat(done.ranges()).containsExactly(new ByteRange(0, content.length));
-      assertThat(seen).isNotEmpty();
-      assertThat(seen.get(seen.size() - 1).cachedBytes()).isEqualTo(content.length);
+      assertThat(heard.get(30, TimeUnit.SECONDS).cachedBytes()).isEqualTo(content.length);
     }
   }
 
