@@ -6,10 +6,13 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -35,6 +38,44 @@ final class Procs {
       LIVE.add(p);
     }
     return p;
+  }
+
+  /**
+   * CPU time, in nanoseconds, that each thread of process {@code pid} and its descendants has run so far, by thread
+   * id: every thread's {@code schedstat}, which counts to the nanosecond where {@code /proc/PID/stat} counts in 10 ms
+   * ticks. Empty once the process is gone.
+   */
+  static Map<Long, Long> threadCpuNanos(long pid) throws IOException {
+    List<Long> pids = new ArrayList<>(List.of(pid));
+    ProcessHandle.of(pid).ifPresent(p -> p.descendants().forEach(d -> pids.add(d.pid())));
+    Map<Long, Long> byThread = new HashMap<>();
+    for (long p : pids) {
+      try (Stream<Path> tasks = Files.list(Path.of("/proc/" + p + "/task"))) {
+        for (Path task : tasks.toList()) {
+          try {
+            long nanos = Long.parseLong(Files.readString(task.resolve("schedstat")).trim().split(" ")[0]);
+            byThread.put(Long.parseLong(task.getFileName().toString()), nanos);
+          } catch (NoSuchFileException gone) {
+            // The thread ended since it was listed.
+          }
+        }
+      } catch (NoSuchFileException gone) {
+        // The process exited since it was listed.
+      }
+    }
+    return byThread;
+  }
+
+  /**
+   * CPU nanoseconds that the threads of {@code now} ran since {@code before} (both from {@link #threadCpuNanos}); a
+   * thread that ended in between is not counted, one that started is counted whole.
+   */
+  static long cpuNanosBetween(Map<Long, Long> before, Map<Long, Long> now) {
+    long sum = 0;
+    for (Map.Entry<Long, Long> thread : now.entrySet()) {
+      sum += thread.getValue() - before.getOrDefault(thread.getKey(), 0L);
+    }
+    return sum;
   }
 
   /** Whether an executable {@code tool} is in one of the {@code PATH} directories. */

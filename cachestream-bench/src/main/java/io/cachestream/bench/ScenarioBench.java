@@ -61,11 +61,17 @@ public final class ScenarioBench {
   private final boolean quick;
   private final int runs;
   /**
-   * Samples per run of the scenarios whose single samples spread most: S1, S4, S6 and S7 (a hot stream of 1.5-5.1
-   * GB/s; a first byte of 1-3 ms; a player run of 0.15-0.25 s whose process start-up dominates). Each S6 sample makes
-   * varnish store a 1 GiB object, purged once counted.
+   * Samples per run of the scenarios whose single samples spread most: S1, S4 and S6 (a hot stream of 1.5-5.1
+   * GB/s; a first byte of 1-3 ms). Each S6 sample makes varnish store a 1 GiB object, purged once counted.
    */
   private final int samplesPerRun;
+  /**
+   * S7's cold samples per run, and its warm plays after each cold one. A play's wall time is nearly all ffprobe's and
+   * ffmpeg's own start-up, which drifts by 10-25 % from minute to minute on this VM whatever the server (a server's
+   * part is a few milliseconds of 150-200): more samples, taken in rotation, keep that drift out of the comparison.
+   */
+  private final int s7SamplesPerRun;
+  private final int warmPlays;
   private final Path markdown;
   private final Path jar;
   private Path launcher;
@@ -114,6 +120,8 @@ public final class ScenarioBench {
     this.quick = quick;
     this.runs = runs;
     this.samplesPerRun = quick ? 1 : 3;
+    this.s7SamplesPerRun = quick ? 1 : 5;
+    this.warmPlays = quick ? 1 : 3;
     this.markdown = markdown;
     this.jar = jar;
     this.keep = keep;
@@ -800,7 +808,7 @@ public final class ScenarioBench {
   }
 
   private void s7() throws Exception {
-    for (int r = 0; r < runs * samplesPerRun; r++) {
+    for (int r = 0; r < runs * s7SamplesPerRun; r++) {
       String path = "/r50/video.mp4?run=s7-" + r;
       for (String who : coldOrder(r, "nginx", "varnish", "cs", "cs-ra")) {
         String url = urlFor(who, path);
@@ -811,11 +819,28 @@ public final class ScenarioBench {
         report.add("s7." + who + ".cold-origin-MB", originBytesSince(mark, Duration.ofSeconds(60)) / 1e6);
         if (!who.equals("direct")) {
           mark = logMark();
-          report.add("s7." + who + ".warm-s", player(url));
+          long pid = serverPid(who);
+          Map<Long, Long> cpu = Procs.threadCpuNanos(pid);
+          for (int i = 0; i < warmPlays; i++) {
+            report.add("s7." + who + ".warm-s", player(url));
+          }
+          long nanos = Procs.cpuNanosBetween(cpu, Procs.threadCpuNanos(pid));
+          report.add("s7." + who + ".warm-cpu-ms", nanos / 1e6 / warmPlays);
           report.add("s7." + who + ".warm-origin-MB", originBytesSince(mark, Duration.ofSeconds(60)) / 1e6);
         }
       }
     }
+  }
+
+  /** The PID of server {@code who} (varnish: its manager, whose child serves). */
+  private long serverPid(String who) {
+    return switch (who) {
+      case "nginx" -> proxy.pid();
+      case "varnish" -> varnish.pid();
+      case "cs" -> cs.pid();
+      case "cs-ra" -> csRa.pid();
+      default -> throw new IllegalArgumentException(who);
+    };
   }
 
   /**
@@ -1095,6 +1120,14 @@ public final class ScenarioBench {
             d, n, v, c, "≤ nginx", atMost(c, n), null));
       }
     }
+    n = rep.median("s7.nginx.warm-cpu-ms");
+    v = rep.median("s7.varnish.warm-cpu-ms");
+    for (String who : List.of("cs", "cs-ra")) {
+      c = rep.median("s7." + who + ".warm-cpu-ms");
+      rows.add(new Report.Row("S7", "warm: server CPU ms per play, " + (who.equals("cs") ? "default" : "read-ahead"),
+          lo, null, n, v, c, "—", null, "every thread of the server's processes (schedstat); the server's share of "
+              + "the play's wall time"));
+    }
     Double read = rep.median("s7.direct.cold-origin-MB");
     n = rep.median("s7.nginx.cold-origin-MB");
     v = rep.median("s7.varnish.cold-origin-MB");
@@ -1164,8 +1197,9 @@ public final class ScenarioBench {
     pre.add("");
     pre.add("Tools: " + versions() + ".");
     pre.add("");
-    pre.add("Medians of " + runs + " run(s) (S1, S4, S6 and S7: of " + runs * samplesPerRun + " samples, "
-        + samplesPerRun + " per run); every CacheStream figure also as a ratio to nginx's (CacheStream ÷ nginx) "
+    pre.add("Medians of " + runs + " run(s) (S1, S4 and S6: of " + runs * samplesPerRun + " samples, "
+        + samplesPerRun + " per run; S7: of " + runs * s7SamplesPerRun + " cold plays and "
+        + runs * s7SamplesPerRun * warmPlays + " warm ones, " + warmPlays + " after each cold one); every CacheStream figure also as a ratio to nginx's (CacheStream ÷ nginx) "
         + "and to varnish's (CacheStream ÷ varnish). \"direct\" is the same request straight to the origin. Targets "
         + "are those of issue 7, stated against nginx.");
     pre.add("");
@@ -1197,7 +1231,8 @@ public final class ScenarioBench {
         + "` of the big file through the unthrottled location (origin bytes counted once every origin connection has "
         + "closed, so a download that goes on after the response counts); S7 `ffprobe` then `ffmpeg -ss " + seekSeconds
         + " -frames:v 1` on a " + videoSeconds + " s " + videoGeometry + " libx264 ultrafast MP4 (not faststart: moov "
-        + "at the end) through the 50 MiB/s location, cold then warm; RSS = VmRSS of the server process (varnish: of "
+        + "at the end) through the 50 MiB/s location, cold then warm (the server's CPU time over the warm plays from "
+        + "every thread's `schedstat`); RSS = VmRSS of the server process (varnish: of "
         + "its manager and child together, the child's including the malloc storage, i.e. the cached objects) with "
         + rssConnections + " sockets each holding a GET of the hot big file without reading; Ready = " + entries
         + " cached entries (CacheStream: written in its on-disk format, then checked by `/api/entries` and a "
