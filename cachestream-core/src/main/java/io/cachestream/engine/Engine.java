@@ -85,10 +85,7 @@ public final class Engine implements Closeable {
     this.fetchThreads = Executors.newCachedThreadPool(daemonThreads("cachestream-fetch"));
     this.hostAddresses = new HostAddresses(dns, fetchThreads);
     this.timers = Executors.newSingleThreadScheduledExecutor(daemonThreads("cachestream-timer"));
-    this.lifecycleTimer = config.lifecycleTimer() != null ? config.lifecycleTimer() : (task, delay) -> {
-      var future = timers.schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
-      return () -> future.cancel(false);
-    };
+    this.lifecycleTimer = config.lifecycleTimer() != null ? config.lifecycleTimer() : new WholeSecondTimer(timers);
     this.http = CompletableFuture.supplyAsync(() -> UpstreamClients.build(config, dns, trust), fetchThreads);
     // Sizes of the entries on disk, for the budget: read in the background so that start-up stays instant.
     timers.execute(() -> {
