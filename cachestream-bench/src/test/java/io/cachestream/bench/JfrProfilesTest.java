@@ -37,8 +37,12 @@ class JfrProfilesTest {
 
   private static volatile long sink;
 
+  /**
+   * Long enough to be sampled: a recording's execution sampler took its first samples about a second after the
+   * recording started here (a 600 ms spin got 0 or 1 samples, a 1.5 s one about 80).
+   */
   private static void spin() {
-    long end = System.nanoTime() + Duration.ofMillis(600).toNanos();
+    long end = System.nanoTime() + Duration.ofMillis(1500).toNanos();
     while (System.nanoTime() < end) {
       step();
     }
