@@ -1199,9 +1199,10 @@ public final class ScenarioBench {
     pre.add("");
     pre.add("Medians of " + runs + " run(s) (S1, S4 and S6: of " + runs * samplesPerRun + " samples, "
         + samplesPerRun + " per run; S7: of " + runs * s7SamplesPerRun + " cold plays and "
-        + runs * s7SamplesPerRun * warmPlays + " warm ones, " + warmPlays + " after each cold one); every CacheStream figure also as a ratio to nginx's (CacheStream ÷ nginx) "
-        + "and to varnish's (CacheStream ÷ varnish). \"direct\" is the same request straight to the origin. Targets "
-        + "are those of issue 7, stated against nginx.");
+        + runs * s7SamplesPerRun * warmPlays + " warm ones, " + warmPlays + " after each cold one); every "
+        + "CacheStream figure also as a ratio to nginx's (CacheStream ÷ nginx) and to varnish's (CacheStream ÷ "
+        + "varnish). \"direct\" is the same request straight to the origin. Targets are those of issue 7, stated "
+        + "against nginx.");
     pre.add("");
     pre.add("Setup, all on 127.0.0.1 on free ports: an nginx **origin** (`limit_rate` locations of 50, 20 and 1 MiB/s, "
         + "`keepalive_timeout 0`, access log `$uri $status $body_bytes_sent` to count origin bytes); **nginx as "
