@@ -898,11 +898,7 @@ public final class ScenarioBench {
 
   /** {@code who}'s resident memory in KiB; varnish's is that of its manager and its children. */
   private long rssOf(String who) throws IOException {
-    return switch (who) {
-      case "nginx" -> rssKiB(proxy.pid());
-      case "varnish" -> varnish.rssKiB();
-      default -> rssKiB(cs.pid());
-    };
+    return who.equals("varnish") ? varnish.rssKiB() : rssKiB(serverPid(who));
   }
 
   static long rssKiB(long pid) throws IOException {
