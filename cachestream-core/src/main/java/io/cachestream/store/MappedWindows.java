@@ -101,7 +101,7 @@ final class MappedWindows {
    * Unmaps now rather than when the buffer is collected, which may be never with a small heap: until then the
    * mapping keeps a deleted file's blocks on disk and its pages in the process's resident set.
    */
-  static void unmap(MappedByteBuffer map) {
+  private static void unmap(MappedByteBuffer map) {
     if (INVOKE_CLEANER == null) {
       return; // unmapped when collected
     }
