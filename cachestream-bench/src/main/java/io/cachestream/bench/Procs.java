@@ -12,9 +12,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
@@ -76,6 +78,36 @@ final class Procs {
       sum += thread.getValue() - before.getOrDefault(thread.getKey(), 0L);
     }
     return sum;
+  }
+
+  /**
+   * The threads of {@code now} that ran at least {@code minNanos} since {@code before} (both from
+   * {@link #threadCpuNanos}), busiest first, as "name ms" pairs: "C2 CompilerThre 40.1, cachestream-ser 10.2". Names
+   * are the kernel's ({@code comm}, the first 15 characters of a Java thread's name); threads of one name are summed.
+   * Says which part of a server (its JIT compiler, its collector, its event loops) ran during a measurement.
+   */
+  static String busiestThreads(Map<Long, Long> before, Map<Long, Long> now, long minNanos) throws IOException {
+    Map<String, Long> byName = new HashMap<>();
+    for (Map.Entry<Long, Long> thread : now.entrySet()) {
+      long nanos = thread.getValue() - before.getOrDefault(thread.getKey(), 0L);
+      if (nanos > 0) {
+        byName.merge(threadName(thread.getKey()), nanos, Long::sum);
+      }
+    }
+    return byName.entrySet().stream()
+        .filter(e -> e.getValue() >= minNanos)
+        .sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+        .map(e -> String.format(Locale.ROOT, "%s %.1f", e.getKey(), e.getValue() / 1e6))
+        .collect(Collectors.joining(", "));
+  }
+
+  /** The kernel's name of thread {@code tid} ({@code /proc/TID/comm} works for any thread id), or "?" once gone. */
+  private static String threadName(long tid) throws IOException {
+    try {
+      return Files.readString(Path.of("/proc/" + tid + "/comm")).trim();
+    } catch (NoSuchFileException gone) {
+      return "?";
+    }
   }
 
   /** Whether an executable {@code tool} is in one of the {@code PATH} directories. */

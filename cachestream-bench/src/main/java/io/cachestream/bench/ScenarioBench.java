@@ -92,6 +92,8 @@ public final class ScenarioBench {
   private final long rangeLength = 1_000_000;
   /** Unmeasured far ranges per server before S6. */
   private static final int FAR_WARM_UPS = 5;
+  /** The per-sample log lines of S6 and S7 name the server's threads that ran at least this long meanwhile. */
+  private static final long BUSY_THREAD_NANOS = 500_000;
   private final int wrkSeconds;
   private final int hotWarmUpSeconds;
   private final int s3Connections;
@@ -781,7 +783,11 @@ public final class ScenarioBench {
         readIntoPageCache(www.resolve("big.bin"), rangeStart);
         settle();
         long mark = logMark();
+        long pid = who.equals("direct") ? origin.pid() : serverPid(who);
+        Map<Long, Long> cpu = Procs.threadCpuNanos(pid);
         Curl c = curl(url, range, rangeLength);
+        log(String.format(Locale.ROOT, "S6 %s #%d: TTFB %.2f ms; CPU ms of its threads meanwhile: %s", who, r,
+            c.ttfb * 1000, Procs.busiestThreads(cpu, Procs.threadCpuNanos(pid), BUSY_THREAD_NANOS)));
         report.add("s6." + who + ".ttfb-ms", c.ttfb * 1000);
         report.add("s6." + who + ".origin-MB", originBytesSince(mark, Duration.ofSeconds(60)) / 1e6);
         if (who.equals("varnish")) {
@@ -824,8 +830,11 @@ public final class ScenarioBench {
           for (int i = 0; i < warmPlays; i++) {
             report.add("s7." + who + ".warm-s", player(url));
           }
-          long nanos = Procs.cpuNanosBetween(cpu, Procs.threadCpuNanos(pid));
+          Map<Long, Long> cpuAfter = Procs.threadCpuNanos(pid);
+          long nanos = Procs.cpuNanosBetween(cpu, cpuAfter);
           report.add("s7." + who + ".warm-cpu-ms", nanos / 1e6 / warmPlays);
+          log(String.format(Locale.ROOT, "S7 %s #%d: %d warm plays, CPU ms of its threads: %s", who, r, warmPlays,
+              Procs.busiestThreads(cpu, cpuAfter, BUSY_THREAD_NANOS)));
           report.add("s7." + who + ".warm-origin-MB", originBytesSince(mark, Duration.ofSeconds(60)) / 1e6);
         }
       }

@@ -43,6 +43,41 @@ class ProcsTest {
   }
 
   @Test
+  void busiestThreadsNamesTheThreadThatRanAndLeavesOutIdleOnes() throws Exception {
+    long pid = ProcessHandle.current().pid();
+    CountDownLatch spun = new CountDownLatch(1);
+    CountDownLatch end = new CountDownLatch(1);
+    Map<Long, Long> before = Procs.threadCpuNanos(pid);
+    Thread spinner = new Thread(() -> {
+      spin(30_000_000L);
+      spun.countDown();
+      try {
+        end.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "busy-spinner");
+    Thread idler = new Thread(() -> {
+      try {
+        end.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "idle-waiter");
+    idler.start();
+    spinner.start();
+    try {
+      spun.await();
+      String busiest = Procs.busiestThreads(before, Procs.threadCpuNanos(pid), 20_000_000L);
+      assertThat(busiest).matches("(.*, )?busy-spinner [0-9]+\\.[0-9](, .*)?").doesNotContain("idle-waiter");
+    } finally {
+      end.countDown();
+      spinner.join();
+      idler.join();
+    }
+  }
+
+  @Test
   void aThreadThatEndedBetweenTheReadingsIsNotCountedNegative() {
     Map<Long, Long> before = Map.of(1L, 500L, 2L, 900L);
     Map<Long, Long> now = Map.of(1L, 700L, 3L, 50L); // 2 ended, 3 started
