@@ -24,6 +24,7 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
@@ -66,9 +67,10 @@ public final class ScenarioBench {
    */
   private final int samplesPerRun;
   /**
-   * S7's cold samples per run, and its warm plays after each cold one. A play's wall time is nearly all ffprobe's and
-   * ffmpeg's own start-up, which drifts by 10-25 % from minute to minute on this VM whatever the server (a server's
-   * part is a few milliseconds of 150-200): more samples, taken in rotation, keep that drift out of the comparison.
+   * S7's cold samples per run, and the warm plays per server after each round of cold ones. A play's wall time is
+   * nearly all ffprobe's and ffmpeg's own start-up, which drifts by 10-25 % from minute to minute on this VM whatever
+   * the server (a server's part is a few milliseconds of 150-200): more samples, taken in rotation, keep that drift
+   * out of the comparison.
    */
   private final int s7SamplesPerRun;
   private final int warmPlays;
@@ -817,28 +819,42 @@ public final class ScenarioBench {
     for (int r = 0; r < runs * s7SamplesPerRun; r++) {
       String path = "/r50/video.mp4?run=s7-" + r;
       for (String who : coldOrder(r, "nginx", "varnish", "cs", "cs-ra")) {
-        String url = urlFor(who, path);
         settle();
         long mark = logMark();
-        double cold = player(url);
-        report.add("s7." + who + ".cold-s", cold);
+        report.add("s7." + who + ".cold-s", player(urlFor(who, path)));
         report.add("s7." + who + ".cold-origin-MB", originBytesSince(mark, Duration.ofSeconds(60)) / 1e6);
-        if (!who.equals("direct")) {
-          mark = logMark();
-          long pid = serverPid(who);
-          Map<Long, Long> cpu = Procs.threadCpuNanos(pid);
-          for (int i = 0; i < warmPlays; i++) {
-            report.add("s7." + who + ".warm-s", player(url));
-          }
-          Map<Long, Long> cpuAfter = Procs.threadCpuNanos(pid);
-          long nanos = Procs.cpuNanosBetween(cpu, cpuAfter);
-          report.add("s7." + who + ".warm-cpu-ms", nanos / 1e6 / warmPlays);
-          log(String.format(Locale.ROOT, "S7 %s #%d: %d warm plays, CPU ms of its threads: %s", who, r, warmPlays,
-              Procs.busiestThreads(cpu, cpuAfter, BUSY_THREAD_NANOS)));
-          report.add("s7." + who + ".warm-origin-MB", originBytesSince(mark, Duration.ofSeconds(60)) / 1e6);
-        }
+      }
+      warmPlays(r, path, rotation(r, "nginx", "varnish", "cs", "cs-ra"));
+    }
+  }
+
+  /**
+   * S7's warm plays of round {@code r}: {@code warmPlays} cycles through the servers, one play each, so that every
+   * server's plays meet the same machine. This VM runs a play in about 0.15 or about 0.20 s, switching between the
+   * two every few seconds whatever the server (run Y: 0.14-0.15 s and 0.19-0.21 s for every server, both within a
+   * minute): a block of one server's plays could land in one regime and the next server's in the other. Each
+   * server's CPU time is read around its own plays only.
+   */
+  private void warmPlays(int r, String path, List<String> servers) throws Exception {
+    Map<String, Long> cpuNanos = new HashMap<>();
+    Map<String, String> busiest = new HashMap<>();
+    long mark = logMark();
+    for (int i = 0; i < warmPlays; i++) {
+      for (String who : servers) {
+        long pid = serverPid(who);
+        Map<Long, Long> cpu = Procs.threadCpuNanos(pid);
+        report.add("s7." + who + ".warm-s", player(urlFor(who, path)));
+        Map<Long, Long> cpuAfter = Procs.threadCpuNanos(pid);
+        cpuNanos.merge(who, Procs.cpuNanosBetween(cpu, cpuAfter), Long::sum);
+        busiest.merge(who, Procs.busiestThreads(cpu, cpuAfter, BUSY_THREAD_NANOS), (a, b) -> a + " | " + b);
       }
     }
+    for (String who : servers) {
+      report.add("s7." + who + ".warm-cpu-ms", cpuNanos.get(who) / 1e6 / warmPlays);
+      log(String.format(Locale.ROOT, "S7 %s #%d: CPU ms of its threads in each warm play: %s", who, r,
+          busiest.get(who)));
+    }
+    report.add("s7.warm-origin-MB", originBytesSince(mark, Duration.ofSeconds(60)) / 1e6);
   }
 
   /** The PID of server {@code who} (varnish: its manager, whose child serves). */
@@ -1204,7 +1220,8 @@ public final class ScenarioBench {
     pre.add("");
     pre.add("Medians of " + runs + " run(s) (S1, S4 and S6: of " + runs * samplesPerRun + " samples, "
         + samplesPerRun + " per run; S7: of " + runs * s7SamplesPerRun + " cold plays and "
-        + runs * s7SamplesPerRun * warmPlays + " warm ones, " + warmPlays + " after each cold one); every "
+        + runs * s7SamplesPerRun * warmPlays + " warm ones, " + warmPlays + " per server after each round of cold "
+        + "ones, the servers taking turns play by play); every "
         + "CacheStream figure also as a ratio to nginx's (CacheStream ÷ nginx) and to varnish's (CacheStream ÷ "
         + "varnish). \"direct\" is the same request straight to the origin. Targets are those of issue 7, stated "
         + "against nginx.");
