@@ -24,8 +24,8 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -824,18 +824,18 @@ public final class ScenarioBench {
         report.add("s7." + who + ".cold-s", player(urlFor(who, path)));
         report.add("s7." + who + ".cold-origin-MB", originBytesSince(mark, Duration.ofSeconds(60)) / 1e6);
       }
-      warmPlays(r, path, rotation(r, "nginx", "varnish", "cs", "cs-ra"));
+      warmRound(r, path, rotation(r, "nginx", "varnish", "cs", "cs-ra"));
     }
   }
 
   /**
    * S7's warm plays of round {@code r}: {@code warmPlays} cycles through the servers, one play each, so that every
    * server's plays meet the same machine. This VM runs a play in about 0.15 or about 0.20 s, switching between the
-   * two every few seconds whatever the server (run Y: 0.14-0.15 s and 0.19-0.21 s for every server, both within a
+   * two every few seconds whatever the server (0.14-0.15 s and 0.19-0.21 s for every server, both within a
    * minute): a block of one server's plays could land in one regime and the next server's in the other. Each
    * server's CPU time is read around its own plays only.
    */
-  private void warmPlays(int r, String path, List<String> servers) throws Exception {
+  private void warmRound(int r, String path, List<String> servers) throws Exception {
     Map<String, Long> cpuNanos = new HashMap<>();
     Map<String, String> busiest = new HashMap<>();
     long mark = logMark();
