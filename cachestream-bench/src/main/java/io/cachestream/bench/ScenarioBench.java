@@ -94,6 +94,8 @@ public final class ScenarioBench {
   private final long rangeLength = 1_000_000;
   /** Unmeasured far ranges per server before S6. */
   private static final int FAR_WARM_UPS = 5;
+  /** Every caching server the cold scenarios compare: the two peers and both CacheStream daemons. */
+  private static final String[] CACHES = {"nginx", "varnish", "cs", "cs-ra"};
   /** The per-sample log lines of S6 and S7 name the server's threads that ran at least this long meanwhile. */
   private static final long BUSY_THREAD_NANOS = 500_000;
   private final int wrkSeconds;
@@ -588,7 +590,7 @@ public final class ScenarioBench {
    */
   private void hotWarmUp() throws Exception {
     String path = "/small.bin";
-    for (String who : present("nginx", "varnish", "cs", "cs-ra")) {
+    for (String who : present(CACHES)) {
       curl(urlFor(who, path), null, smallSize);
       wrk(64, urlFor(who, path), hotWarmUpSeconds);
     }
@@ -618,7 +620,7 @@ public final class ScenarioBench {
    * times only. nginx and varnish get the same requests.
    */
   private void warmUp() throws Exception {
-    for (String who : present("nginx", "varnish", "cs", "cs-ra")) {
+    for (String who : present(CACHES)) {
       long t0 = System.nanoTime();
       ExecutorService pool = Executors.newFixedThreadPool(4);
       try {
@@ -771,7 +773,7 @@ public final class ScenarioBench {
     long warmStart = midSize / 2;
     long warmLength = Math.min(rangeLength, midSize / 4);
     String warmRange = "bytes=" + warmStart + "-" + (warmStart + warmLength - 1);
-    for (String who : present("nginx", "varnish", "cs", "cs-ra")) {
+    for (String who : present(CACHES)) {
       for (int i = 0; i < FAR_WARM_UPS; i++) {
         curl(urlFor(who, "/mid.bin?s6-warm-up=" + i), warmRange, warmLength);
       }
@@ -780,12 +782,12 @@ public final class ScenarioBench {
     String range = "bytes=" + rangeStart + "-" + (rangeStart + rangeLength - 1);
     for (int r = 0; r < runs * samplesPerRun; r++) {
       String path = "/big.bin?run=s6-" + r;
-      for (String who : coldOrder(r, "nginx", "varnish", "cs", "cs-ra")) {
+      for (String who : coldOrder(r, CACHES)) {
         String url = urlFor(who, path);
         readIntoPageCache(www.resolve("big.bin"), rangeStart);
         settle();
         long mark = logMark();
-        long pid = who.equals("direct") ? origin.pid() : serverPid(who);
+        long pid = serverPid(who);
         Map<Long, Long> cpu = Procs.threadCpuNanos(pid);
         Curl c = curl(url, range, rangeLength);
         log(String.format(Locale.ROOT, "S6 %s #%d: TTFB %.2f ms; CPU ms of its threads meanwhile: %s", who, r,
@@ -818,13 +820,13 @@ public final class ScenarioBench {
   private void s7() throws Exception {
     for (int r = 0; r < runs * s7SamplesPerRun; r++) {
       String path = "/r50/video.mp4?run=s7-" + r;
-      for (String who : coldOrder(r, "nginx", "varnish", "cs", "cs-ra")) {
+      for (String who : coldOrder(r, CACHES)) {
         settle();
         long mark = logMark();
         report.add("s7." + who + ".cold-s", player(urlFor(who, path)));
         report.add("s7." + who + ".cold-origin-MB", originBytesSince(mark, Duration.ofSeconds(60)) / 1e6);
       }
-      warmRound(r, path, rotation(r, "nginx", "varnish", "cs", "cs-ra"));
+      warmRound(r, path, rotation(r, CACHES));
     }
   }
 
@@ -857,9 +859,10 @@ public final class ScenarioBench {
     report.add("s7.warm-origin-MB", originBytesSince(mark, Duration.ofSeconds(60)) / 1e6);
   }
 
-  /** The PID of server {@code who} (varnish: its manager, whose child serves). */
+  /** The PID of server {@code who} (varnish: its manager, whose child serves; "direct": the origin). */
   private long serverPid(String who) {
     return switch (who) {
+      case "direct" -> origin.pid();
       case "nginx" -> proxy.pid();
       case "varnish" -> varnish.pid();
       case "cs" -> cs.pid();
