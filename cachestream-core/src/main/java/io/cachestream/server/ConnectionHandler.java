@@ -13,7 +13,6 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import java.net.URI;
@@ -39,6 +38,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   private final ArrayDeque<FullHttpRequest> queue = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private boolean busy;
+  private IdleSweep idleSweep;
+  /** Sweeps of {@link #idleSweep} since the last request was received or answered. */
+  private int quietSweeps;
   private ResourceExchange exchange;
 
   ConnectionHandler(ProxyServer.ServerContext server) {
@@ -48,6 +50,21 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void handlerAdded(ChannelHandlerContext ctx) {
     this.ctx = ctx;
+    idleSweep = server.idleSweep(ctx.executor());
+    idleSweep.add(this);
+  }
+
+  /** Called by each sweep: true once this connection stayed idle through {@link IdleSweep#SWEEPS} of them. */
+  boolean quietThroughSweep() {
+    if (busy) {
+      quietSweeps = 0;
+      return false;
+    }
+    return ++quietSweeps >= IdleSweep.SWEEPS;
+  }
+
+  void closeIdle() {
+    ctx.close();
   }
 
   @Override
@@ -56,6 +73,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       ReferenceCountUtil.release(msg);
       return;
     }
+    quietSweeps = 0;
     queue.add(request);
     if (queue.size() >= MAX_QUEUED) {
       ctx.channel().config().setAutoRead(false);
@@ -231,14 +249,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
   }
 
   @Override
-  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-    if (evt instanceof IdleStateEvent && !busy) {
-      ctx.close();
-    }
-  }
-
-  @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    idleSweep.remove(this);
     if (exchange != null) {
       exchange.abandon();
       exchange = null;

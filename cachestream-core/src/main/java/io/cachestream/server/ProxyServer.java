@@ -19,13 +19,15 @@ import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
-import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.ThreadPerTaskExecutor;
 import java.io.Closeable;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -40,8 +42,8 @@ public final class ProxyServer implements Closeable {
   static final int MAX_INITIAL_LINE = 8192;
   static final int MAX_HEADER_SIZE = 16384;
   static final int MAX_API_BODY = 16 << 20;
-  /** Connections idle this long (no request, nothing written) are closed. */
-  private static final int IDLE_SECONDS = 120;
+  /** Connections idle about this long (no request received or being answered) are closed ({@link IdleSweep}). */
+  private static final Duration IDLE = Duration.ofSeconds(120);
 
   private final EventLoopGroup loops;
   private final ExecutorService apiThreads;
@@ -83,19 +85,19 @@ public final class ProxyServer implements Closeable {
       t.setDaemon(true);
       return t;
     });
-    ServerContext context = new ServerContext(engine, token, apis, apiThreads);
+    ServerContext context = new ServerContext(engine, token, apis, apiThreads, IDLE);
     try {
       Channel channel = new ServerBootstrap()
           .group(acceptor, loops)
           .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
           .option(ChannelOption.SO_BACKLOG, 1024)
-          .childOption(ChannelOption.TCP_NODELAY, true)
+          // No TCP_NODELAY child option: Netty's socket channels set it already, and the option costs a second
+          // setsockopt per connection.
           .childHandler(new ChannelInitializer<SocketChannel>() {
             @Override
             protected void initChannel(SocketChannel ch) {
               chooser.countUntilClosed(ch);
               ch.pipeline()
-                  .addLast(new IdleStateHandler(0, 0, IDLE_SECONDS, TimeUnit.SECONDS))
                   .addLast(new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192))
                   .addLast(new HttpObjectAggregator(MAX_API_BODY))
                   .addLast(new ConnectionHandler(context));
@@ -147,13 +149,22 @@ public final class ProxyServer implements Closeable {
     final Map<String, LocalApi> apis;
     final ExecutorService apiThreads;
     final Semaphore mappedStreams = new Semaphore(ResourceExchange.MAPPED_STREAMS);
+    private final Duration idle;
+    private final Map<EventExecutor, IdleSweep> idleSweeps = new ConcurrentHashMap<>();
     volatile String baseUrl;
 
-    ServerContext(Engine engine, String token, Map<String, LocalApi> apis, ExecutorService apiThreads) {
+    ServerContext(Engine engine, String token, Map<String, LocalApi> apis, ExecutorService apiThreads,
+        Duration idle) {
       this.engine = engine;
       this.token = token;
       this.apis = Map.copyOf(apis);
       this.apiThreads = apiThreads;
+      this.idle = idle;
+    }
+
+    /** The idle sweep of {@code loop}'s connections, started with the loop's first connection. */
+    IdleSweep idleSweep(EventExecutor loop) {
+      return idleSweeps.computeIfAbsent(loop, l -> IdleSweep.start(l, idle));
     }
   }
 }

@@ -34,6 +34,31 @@ class TcpCorkTest {
 
   @Test
   void corksAnEpollConnectionAndUncorkingSendsWhatWasHeldBack() throws Exception {
+    withAcceptedEpollConnection((connection, client) -> {
+      boolean corked = connection.eventLoop().submit(() -> TcpCork.on(connection)).get();
+      assertThat(corked).isTrue();
+      assertThat(connection.config().isTcpCork()).isTrue();
+      connection.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1, 2, 3})).sync();
+
+      connection.eventLoop().submit(() -> TcpCork.off(connection)).get();
+      assertThat(connection.config().isTcpCork()).isFalse();
+      InputStream in = client.getInputStream();
+      assertThat(in.readNBytes(3)).containsExactly(1, 2, 3);
+    });
+  }
+
+  /** ProxyServer sets no {@code TCP_NODELAY} option on the connections it accepts: it relies on this default. */
+  @Test
+  void nettyTurnsNagleOffOnAcceptedConnectionsByDefault() throws Exception {
+    withAcceptedEpollConnection((connection, client) -> assertThat(connection.config().isTcpNoDelay()).isTrue());
+  }
+
+  private interface AcceptedConnectionTest {
+    void run(EpollSocketChannel connection, Socket client) throws Exception;
+  }
+
+  /** Runs {@code test} on a connection accepted by an epoll server that sets no options. */
+  private static void withAcceptedEpollConnection(AcceptedConnectionTest test) throws Exception {
     assumeTrue(Epoll.isAvailable(), "native epoll is not available here");
     EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     try {
@@ -48,17 +73,7 @@ class TcpCorkTest {
           .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
       try (Socket client = new Socket("127.0.0.1", ((InetSocketAddress) server.localAddress()).getPort())) {
         client.setSoTimeout(5000);
-        EpollSocketChannel connection = (EpollSocketChannel) accepted.get(5, TimeUnit.SECONDS);
-
-        boolean corked = connection.eventLoop().submit(() -> TcpCork.on(connection)).get();
-        assertThat(corked).isTrue();
-        assertThat(connection.config().isTcpCork()).isTrue();
-        connection.writeAndFlush(Unpooled.wrappedBuffer(new byte[] {1, 2, 3})).sync();
-
-        connection.eventLoop().submit(() -> TcpCork.off(connection)).get();
-        assertThat(connection.config().isTcpCork()).isFalse();
-        InputStream in = client.getInputStream();
-        assertThat(in.readNBytes(3)).containsExactly(1, 2, 3);
+        test.run((EpollSocketChannel) accepted.get(5, TimeUnit.SECONDS), client);
       } finally {
         server.close().sync();
       }
