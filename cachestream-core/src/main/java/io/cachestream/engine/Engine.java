@@ -6,6 +6,7 @@ import io.cachestream.net.NoDelaySocketFactory;
 import io.cachestream.store.CacheEntry;
 import io.cachestream.store.CacheStore;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
@@ -60,6 +61,7 @@ public final class Engine implements Closeable {
   final ExecutorService fetchThreads;
   /** Connections to origins from the server's event loops, once {@link #serveOn} named them; else null. */
   private volatile Bootstrap upstream;
+  private volatile LoopLoad loopLoad = LoopLoad.NONE;
   private final Map<EventLoop, IdleConnections> idleConnections = new ConcurrentHashMap<>();
   /** Origin host names' addresses for requests from event loops. */
   final HostAddresses hostAddresses;
@@ -246,15 +248,26 @@ public final class Engine implements Closeable {
 
   /**
    * Lets downloads that clients of {@code loops} ask for issue their first request from the client's own loop
-   * (see {@link Fetch}), over connections of {@code socketChannelType}, the loops' transport.
+   * (see {@link Fetch}), over connections of {@code socketChannelType}, the loops' transport; {@code load} is told
+   * when such a download starts and stops streaming on its loop.
    */
-  public void serveOn(EventLoopGroup loops, Class<? extends SocketChannel> socketChannelType) {
+  public void serveOn(EventLoopGroup loops, Class<? extends SocketChannel> socketChannelType, LoopLoad load) {
+    this.loopLoad = load;
     this.upstream = new Bootstrap()
         .group(loops)
         .channel(socketChannelType)
         .option(ChannelOption.TCP_NODELAY, true)
+        // One socket read (64 KiB, then its file write) per turn of the loop, not Netty's 16: a download streaming
+        // at loopback speed would otherwise hold the loop for milliseconds at a time, and every client on that loop
+        // would wait that long for its next step.
+        .option(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(1))
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) Math.min(Integer.MAX_VALUE,
             config.connectTimeout().toMillis()));
+  }
+
+  /** Told when downloads start and stop streaming on the server's event loops. */
+  LoopLoad loopLoad() {
+    return loopLoad;
   }
 
   /** The server's event loop running the calling thread, or null. */

@@ -125,6 +125,7 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
       }
       List<InetSocketAddress> addresses = found.stream().map(a -> new InetSocketAddress(a, port)).toList();
       LoopRequest request = new LoopRequest(fetch, resource, engine, loop, ask, permits, tls, origin, addresses, 0);
+      engine.loopLoad().downloadStarted(loop); // until the last end() of this request and its retries
       try {
         request.send(engine.idleConnections(loop).take(origin));
       } catch (RuntimeException e) {
@@ -347,6 +348,7 @@ final class LoopRequest extends ChannelInboundHandlerAdapter {
       channel.close();
     }
     permits.release();
+    engine.loopLoad().downloadEnded(loop);
     fetch.continueOnThread(outcome, failure, offset);
   }
 }

@@ -77,7 +77,7 @@ public final class ProxyServer implements Closeable {
     EventLoopGroup loops = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(),
         new ThreadPerTaskExecutor(new DefaultThreadFactory("cachestream-server")), chooser,
         epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
-    // Taken by iterating, not from the chooser, which counts client connections only.
+    // Taken by iterating, not from the chooser, which counts client connections and downloads.
     EventLoop acceptor = (EventLoop) loops.iterator().next();
     AtomicInteger n = new AtomicInteger();
     ExecutorService apiThreads = Executors.newFixedThreadPool(2, r -> {
@@ -113,7 +113,7 @@ public final class ProxyServer implements Closeable {
       }
       String base = "http://" + host + ":" + bound.getPort();
       context.baseUrl = base;
-      engine.serveOn(loops, epoll ? EpollSocketChannel.class : NioSocketChannel.class);
+      engine.serveOn(loops, epoll ? EpollSocketChannel.class : NioSocketChannel.class, chooser);
       return new ProxyServer(loops, apiThreads, channel, base);
     } catch (Exception e) {
       loops.shutdownGracefully(0, 0, TimeUnit.SECONDS);

@@ -27,9 +27,9 @@ class LoopChooserTest {
   void oneConnectionAtATimeStaysOnTheLoopThatAcceptedIt() throws Exception {
     for (int i = 0; i < 5; i++) {
       assertThat(on(second, chooser::next)).isSameAs(second);
-      chooser.closed(second);
+      chooser.add(second, -1);
     }
-    assertThat(chooser.openConnections()).containsExactly(0, 0);
+    assertThat(chooser.loads()).containsExactly(0, 0);
   }
 
   @Test
@@ -37,7 +37,7 @@ class LoopChooserTest {
     assertThat(on(first, chooser::next)).isSameAs(first);
     assertThat(on(first, chooser::next)).isSameAs(second);
     assertThat(on(first, chooser::next)).isSameAs(first); // a tie again: stays
-    assertThat(chooser.openConnections()).containsExactly(2, 1);
+    assertThat(chooser.loads()).containsExactly(2, 1);
   }
 
   @Test
@@ -48,15 +48,26 @@ class LoopChooserTest {
       }
       return null;
     });
-    assertThat(chooser.openConnections()).containsExactly(32, 32);
+    assertThat(chooser.loads()).containsExactly(32, 32);
   }
 
   @Test
   void aThreadOutsideTheLoopsGetsTheLeastBusyLoop() {
     assertThat(chooser.next()).isSameAs(first);
     assertThat(chooser.next()).isSameAs(second);
-    chooser.closed(first);
+    chooser.add(first, -1);
     assertThat(chooser.next()).isSameAs(first);
+  }
+
+  @Test
+  void aLoopStreamingADownloadHandsNewConnectionsToAnotherUntilTheDownloadEnds() throws Exception {
+    factory.downloadStarted(first); // its client has gone; the download goes on
+
+    assertThat(on(first, chooser::next)).isSameAs(second);
+    chooser.add(second, -1);
+    factory.downloadEnded(first);
+    assertThat(on(first, chooser::next)).isSameAs(first);
+    assertThat(chooser.loads()).containsExactly(1, 0);
   }
 
   @Test
@@ -68,11 +79,11 @@ class LoopChooserTest {
     EventExecutor chosen = embeddedChooser.next(); // an embedded loop runs every thread's tasks: the accepting loop
     assertThat(chosen).isSameAs(channel.eventLoop());
     overEmbedded.countUntilClosed(channel);
-    assertThat(embeddedChooser.openConnections()).containsExactly(1, 0);
+    assertThat(embeddedChooser.loads()).containsExactly(1, 0);
 
     channel.close().syncUninterruptibly();
 
-    assertThat(embeddedChooser.openConnections()).containsExactly(0, 0);
+    assertThat(embeddedChooser.loads()).containsExactly(0, 0);
   }
 
   private static <T> T on(EventExecutor loop, Callable<T> task) throws Exception {
