@@ -18,8 +18,8 @@ import java.util.concurrent.atomic.AtomicIntegerArray;
  * later, still spreads) until it closes ({@link #countUntilClosed}). A download counts while it streams from the
  * origin into the cache on a loop ({@link LoopLoad}), whether or not its client is still there: a whole-file download
  * goes on after the player that started it has left, and each of its reads ends in a file write on that loop, so a
- * new client there would wait behind them (measured: far seeks took 4-20 ms during such a download, 1.3-3.5 ms
- * without one).
+ * new client there would wait behind them (measured: far seeks during such a download took 12-25 ms; 1.6-5.3 ms
+ * once downloads counted here and origin connections read once per turn of the loop).
  */
 final class LoopChooser implements EventExecutorChooserFactory, LoopLoad {
   private volatile Chooser chooser;
