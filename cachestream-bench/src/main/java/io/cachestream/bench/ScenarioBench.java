@@ -94,6 +94,8 @@ public final class ScenarioBench {
   private final long rangeLength = 1_000_000;
   /** Unmeasured far ranges per server before S6. */
   private static final int FAR_WARM_UPS = 5;
+  /** What a warm-up seek reads before it drops its connection: a player's first read after a seek. */
+  private static final int SEEK_READ = 32 * 1024;
   /** Every caching server the cold scenarios compare: the two peers and both CacheStream daemons. */
   private static final String[] CACHES = {"nginx", "varnish", "cs", "cs-ra"};
   /** S6's orders of the caches, taken in turn ({@link #s6Order}). */
@@ -286,7 +288,8 @@ public final class ScenarioBench {
       scenario("hot warm-up: " + hotWarmUpSeconds + " s of wrk -c64 per server", this::hotWarmUp);
       scenario("S2 wrk -c64", () -> wrkScenario("s2", 64));
       scenario("S3 wrk -c" + s3Connections, () -> wrkScenario("s3", s3Connections));
-      scenario("warm-up: " + warmUpRequests + " cold and " + warmUpRequests + " cached requests per server",
+      scenario("warm-up: " + warmUpRequests + " cold, " + warmUpRequests + " cached and " + warmUpRequests
+          + " player seeks per server",
           this::warmUp);
       scenario("S4 cold download", this::s4);
       scenario("S5 second client", this::s5);
@@ -624,7 +627,10 @@ public final class ScenarioBench {
    * each, one connection each, the tiny file, whole and ranged), then as many of one cached key, each on its own
    * connection too: a daemon that has run for a while has compiled its cold path and its path for a cached range on
    * a new connection, and S4, S6 and S7 (a player opens a connection per seek) measure those paths a handful of
-   * times only. nginx and varnish get the same requests.
+   * times only. Then as many seeks of a player into the cached MP4: an open range from a different offset each, the
+   * connection closed after its first {@link #SEEK_READ} bytes, as a player drops a connection when it seeks again
+   * (without them the daemons still compiled that path with C2 during S7's warm plays, 10-50 ms of CPU at a time).
+   * nginx and varnish get the same requests.
    */
   private void warmUp() throws Exception {
     for (String who : present(CACHES)) {
@@ -634,10 +640,14 @@ public final class ScenarioBench {
         List<Future<Boolean>> answers = new ArrayList<>();
         for (int i = 0; i < 2 * warmUpRequests; i++) {
           String key = i < warmUpRequests ? Integer.toString(i) : "cached";
-          URI url = URI.create(urlFor(who, "/tiny.bin?warm-up=" + key));
-          String target = url.getRawPath() + "?" + url.getRawQuery();
-          boolean ranged = i % 2 == 1;
-          answers.add(pool.submit(() -> getOk(portFor(who), target, ranged)));
+          String target = target(who, "/tiny.bin?warm-up=" + key);
+          String range = i % 2 == 1 ? "bytes=100-" : null;
+          answers.add(pool.submit(() -> getOk(portFor(who), target, range, Integer.MAX_VALUE)));
+        }
+        String video = target(who, "/video.mp4?warm-up=player");
+        for (int i = 0; i < warmUpRequests; i++) {
+          String range = "bytes=" + (i * 65_537L) % videoSize + "-";
+          answers.add(pool.submit(() -> getOk(portFor(who), video, range, SEEK_READ)));
         }
         long failed = 0;
         for (Future<Boolean> answer : answers) {
@@ -646,27 +656,35 @@ public final class ScenarioBench {
           }
         }
         if (failed > 0) {
-          throw new IllegalStateException(who + ": " + failed + " of " + 2 * warmUpRequests
+          throw new IllegalStateException(who + ": " + failed + " of " + answers.size()
               + " warm-up requests failed");
         }
       } finally {
         pool.shutdownNow();
       }
-      log(String.format(Locale.ROOT, "warm-up of %s: %d requests in %.1f s", who, 2 * warmUpRequests,
+      log(String.format(Locale.ROOT, "warm-up of %s: %d requests in %.1f s", who, 3 * warmUpRequests,
           (System.nanoTime() - t0) / 1e9));
     }
   }
 
-  /** One GET on its own connection ({@code Connection: close}), read to the end; true for a 200 or 206. */
-  private static boolean getOk(int port, String target, boolean ranged) throws IOException {
+  private String target(String who, String path) {
+    URI url = URI.create(urlFor(who, path));
+    return url.getRawPath() + "?" + url.getRawQuery();
+  }
+
+  /**
+   * One GET on its own connection ({@code Connection: close}, with {@code Range: range} unless null), read to the
+   * end or until {@code maxBytes} have arrived, whichever comes first; true for a 200, or a 206 when ranged.
+   */
+  private static boolean getOk(int port, String target, String range, int maxBytes) throws IOException {
     try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
       socket.setSoTimeout(30_000);
       String request = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + port + "\r\n"
-          + (ranged ? "Range: bytes=100-\r\n" : "") + "Connection: close\r\n\r\n";
+          + (range != null ? "Range: " + range + "\r\n" : "") + "Connection: close\r\n\r\n";
       socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-      byte[] answer = socket.getInputStream().readAllBytes();
+      byte[] answer = socket.getInputStream().readNBytes(maxBytes);
       String statusLine = new String(answer, 0, Math.min(answer.length, 12), StandardCharsets.US_ASCII);
-      return statusLine.equals(ranged ? "HTTP/1.1 206" : "HTTP/1.1 200");
+      return statusLine.equals(range != null ? "HTTP/1.1 206" : "HTTP/1.1 200");
     }
   }
 
@@ -1292,7 +1310,9 @@ public final class ScenarioBench {
         + "path (a fresh daemon's first seconds under load showed a p99 of 0.5 s while it compiled). Before S4, every "
         + "server answers the same " + warmUpRequests + " cold requests (a fresh key each, "
         + "one connection each, a 1 KiB file, half of them ranged), then " + warmUpRequests + " requests of one "
-        + "cached key, one connection each too, so that S4, S6 and S7 (a player opens a connection per seek) time the "
+        + "cached key, one connection each too, then " + warmUpRequests + " seeks of a player into the cached MP4 "
+        + "(an open range from a different offset each, the connection dropped after " + SEEK_READ / 1024 + " KiB), "
+        + "so that S4, S6 and S7 (a player opens a connection per seek) time the "
         + "JVM's compiled paths, as in a daemon that has been running for a while, rather than its first few "
         + "interpreted runs. "
         + "nginx and varnish need no warm-up but get the same requests.");
