@@ -668,6 +668,7 @@ public final class ScenarioBench {
     }
   }
 
+  /** The request target (path and query) of {@code path} through server {@code who}. */
   private String target(String who, String path) {
     URI url = URI.create(urlFor(who, path));
     return url.getRawPath() + "?" + url.getRawQuery();
