@@ -144,6 +144,29 @@ class StreamCacheTest extends ProxyTestSupport {
   }
 
   @Test
+  void seekWithinTheSplitThresholdOfASlowDownloadOpensItsOwnRangeRatherThanWaiting() throws Exception {
+    byte[] content = RangeOrigin.randomBytes(8 << 20, 5);
+    origin.file("/slow.bin", content).throttle(64 * 1024, 50); // ~1.3 MB/s
+    start(CacheConfig.builder()); // the default threshold, 2 MiB
+    URI source = origin.uri("/slow.bin");
+
+    try (CacheStream stream = manager.stream(source)) {
+      stream.download();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (stream.state().cachedBytes() < 128 * 1024 && System.nanoTime() < deadline) {
+        Thread.sleep(10); // until the download's speed is measured
+      }
+      // Within 2 MiB of the download, and about a second away at its speed: a fresh request gets there sooner.
+      long start = 1_500_000;
+      HttpResponse<byte[]> seek = get(source, "bytes=" + start + "-" + (start + 99_999));
+      assertThat(seek.statusCode()).isEqualTo(206);
+      assertThat(seek.body()).isEqualTo(Arrays.copyOfRange(content, (int) start, (int) start + 100_000));
+      assertThat(origin.requestsFor("/slow.bin"))
+          .anySatisfy(r -> assertThat(r.getHeaders().get("Range")).isEqualTo("bytes=1500000-"));
+    }
+  }
+
+  @Test
   void originErrorsPassThroughAndCacheNothing() throws Exception {
     origin.override("/missing", r -> new MockResponse.Builder().code(404)
         .addHeader("Content-Type", "text/plain").body("gone fishing").build());

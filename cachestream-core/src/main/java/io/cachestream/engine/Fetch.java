@@ -35,6 +35,12 @@ final class Fetch implements Runnable {
   private static final String USER_AGENT = "CacheStream";
   private static final int CHUNK = 64 * 1024;
   /**
+   * How far ahead of a download a byte must be before its speed can send a reader to a fresh request: a reader at
+   * the download's edge (or a chunk past it, while the chunk is being recorded) waits for the next bytes, which a
+   * fresh request to the same origin would bring no sooner.
+   */
+  static final long MIN_SPLIT_DISTANCE = 256 * 1024;
+  /**
    * One chunk buffer per download thread, reused by every download the thread runs: a fresh 64 KiB per download was
    * 60 % of the bytes a cold request allocated (JFR). Direct, so the file write takes it as it is; the JDK would copy
    * a heap buffer into a temporary direct one of its own first.
@@ -47,6 +53,11 @@ final class Fetch implements Runnable {
   private volatile int generation;
   private final CountDownLatch stopped = new CountDownLatch(1);
   private volatile long position;
+  /** When the current request was asked and when its head came (System.nanoTime; 0 until it came). */
+  private volatile long askedAt;
+  private volatile long answeredAt;
+  /** {@link #position} when the current request's head came: the bytes since then measure its speed. */
+  private volatile long positionAtAnswer;
   private volatile boolean cancelled;
   /** Aborts the request in flight (cancels the call, closes the connection), or null. */
   private volatile Runnable abort;
@@ -80,6 +91,27 @@ final class Fetch implements Runnable {
 
   boolean demandDriven() {
     return demandDriven;
+  }
+
+  /**
+   * True when this download, at the speed its current response has shown, would take longer to bring
+   * {@code target} than the origin took to answer that response: a fresh request for {@code target} would be
+   * there sooner. False until the response's head came (nothing is measured yet), and for a byte less than
+   * {@link #MIN_SPLIT_DISTANCE} ahead.
+   */
+  boolean slowerThanAFreshRequest(long target) {
+    long answered = answeredAt;
+    long distance = target - position;
+    if (answered == 0 || distance < MIN_SPLIT_DISTANCE) {
+      return false;
+    }
+    long answerTime = answered - askedAt;
+    long since = System.nanoTime() - answered;
+    long brought = position - positionAtAnswer;
+    if (brought <= 0) {
+      return since > answerTime; // nothing for longer than a whole answer takes
+    }
+    return (double) distance * since / brought > answerTime;
   }
 
   int generation() {
@@ -274,6 +306,8 @@ final class Fetch implements Runnable {
   }
 
   Ask ask(long target) {
+    askedAt = System.nanoTime();
+    answeredAt = 0;
     long from = position;
     long lengthNow = resource.length();
     // Bounded only when something short of the end is wanted; otherwise the open form, which every origin knows.
@@ -301,6 +335,8 @@ final class Fetch implements Runnable {
    */
   Plan plan(Ask ask, int code, Function<String, String> header, long contentLength, String answeredUrl)
       throws IOException {
+    positionAtAnswer = position;
+    answeredAt = System.nanoTime();
     ResourceInfo known = resource.currentInfo();
     if (code == 206 && ask.range() != null) {
       ContentRange range = ContentRange.parse(header.apply("Content-Range"));

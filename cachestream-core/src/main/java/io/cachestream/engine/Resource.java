@@ -648,8 +648,11 @@ public final class Resource {
       }
       return;
     }
+    Long threshold = settings.rangeRequestSplitThreshold();
     for (Fetch f : fetches) {
-      if (serves(f, position)) {
+      // Within the threshold a running download brings the byte, unless by its own measure it would take longer
+      // than a fresh request to get there (a seek past a slow download's edge, say).
+      if (serves(f, position) && (threshold == null || !f.slowerThanAFreshRequest(position))) {
         return;
       }
     }
