@@ -141,8 +141,8 @@ public final class CacheConfig {
   /**
    * How far (bytes) beyond a running download a reader's first missing byte may be before it opens its own range
    * download; null disables split downloads. Default 2 MiB. Within it, a byte at least 256 KiB ahead also gets its
-   * own download when the running one, at the speed it has shown, would take longer to reach it than the origin
-   * took to answer it.
+   * own download when the running one, at the speed it has shown, would take more than 10 ms, and more than twice
+   * what the origin took to answer it, to reach it.
    */
   public Long rangeRequestSplitThreshold() {
     return rangeRequestSplitThreshold;

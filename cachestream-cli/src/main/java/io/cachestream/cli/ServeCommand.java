@@ -30,7 +30,7 @@ final class ServeCommand implements Callable<Integer> {
   @Option(names = "--cache-dir", description = "Cache directory. Default: $XDG_CACHE_HOME/cachestream or ~/.cache/cachestream.")
   Path cacheDir;
 
-  @Option(names = "--split-threshold", description = "Bytes ahead of a running download that open a separate range download (from 256 KiB on, also when the download would take longer to get there than a fresh request); 'off' disables. Default: 2097152.")
+  @Option(names = "--split-threshold", description = "Bytes ahead of a running download that open a separate range download (from 256 KiB on, also when the download would take over 10 ms and twice the origin's answer time to get there); 'off' disables. Default: 2097152.")
   String splitThreshold;
 
   @Option(names = "--read-ahead", description = "Bytes downloaded past the furthest byte a client asked for; default: the whole file.")
