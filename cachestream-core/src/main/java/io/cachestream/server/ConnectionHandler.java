@@ -9,6 +9,7 @@ import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -35,7 +36,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       new com.fasterxml.jackson.databind.ObjectMapper();
 
   private final ProxyServer.ServerContext server;
-  private final ArrayDeque<FullHttpRequest> queue = new ArrayDeque<>();
+  private final ArrayDeque<HttpRequest> queue = new ArrayDeque<>();
   private ChannelHandlerContext ctx;
   private boolean busy;
   private IdleSweep idleSweep;
@@ -69,8 +70,8 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (!(msg instanceof FullHttpRequest request)) {
-      ReferenceCountUtil.release(msg);
+    if (!(msg instanceof HttpRequest request)) {
+      ReferenceCountUtil.release(msg); // the empty last content after a bodyless request (BodyAggregator)
       return;
     }
     quietSweeps = 0;
@@ -85,7 +86,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
 
   /** Answers the next queued request, if any. */
   private void next() {
-    FullHttpRequest request = queue.poll();
+    HttpRequest request = queue.poll();
     if (request == null) {
       busy = false;
       ctx.channel().config().setAutoRead(true);
@@ -98,11 +99,11 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       log.warn("failed to answer {} {}", request.method(), request.uri(), e);
       ctx.close();
     } finally {
-      request.release();
+      ReferenceCountUtil.release(request);
     }
   }
 
-  private void handle(FullHttpRequest request) {
+  private void handle(HttpRequest request) {
     boolean keepAlive = HttpUtil.isKeepAlive(request);
     if (request.decoderResult().isFailure()) {
       Throwable cause = request.decoderResult().cause();
@@ -132,7 +133,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private void proxy(FullHttpRequest request, String target, boolean keepAlive, boolean head) {
+  private void proxy(HttpRequest request, String target, boolean keepAlive, boolean head) {
     URI source;
     try {
       source = UrlMapping.toSource(target);
@@ -162,7 +163,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     exchange.start();
   }
 
-  private void api(FullHttpRequest request, String target, boolean keepAlive, boolean head) {
+  private void api(HttpRequest request, String target, boolean keepAlive, boolean head) {
     String path = target.indexOf('?') < 0 ? target : target.substring(0, target.indexOf('?'));
     String query = target.indexOf('?') < 0 ? "" : target.substring(target.indexOf('?') + 1);
     String rest = path.substring("/api".length());
@@ -182,7 +183,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     String subPath = below.isEmpty() ? "/" : below;
     Map<String, String> headers = new HashMap<>();
     request.headers().forEach(h -> headers.put(h.getKey().toLowerCase(Locale.ROOT), h.getValue()));
-    byte[] body = ByteBufUtil.getBytes(request.content());
+    byte[] body = request instanceof FullHttpRequest full ? ByteBufUtil.getBytes(full.content()) : new byte[0];
     server.apiThreads.execute(() -> {
       LocalApi.Response answer;
       try {
@@ -207,7 +208,7 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  private boolean tokenMatches(FullHttpRequest request) {
+  private boolean tokenMatches(HttpRequest request) {
     String auth = request.headers().get(HttpHeaderNames.AUTHORIZATION);
     String given = auth != null && auth.startsWith("Bearer ") ? auth.substring(7).trim()
         : request.headers().get("X-CacheStream-Token");
@@ -255,9 +256,9 @@ final class ConnectionHandler extends ChannelInboundHandlerAdapter {
       exchange.abandon();
       exchange = null;
     }
-    FullHttpRequest r;
+    HttpRequest r;
     while ((r = queue.poll()) != null) {
-      r.release();
+      ReferenceCountUtil.release(r);
     }
     ctx.fireChannelInactive();
   }

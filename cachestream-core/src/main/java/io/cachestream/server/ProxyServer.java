@@ -17,7 +17,6 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import io.netty.util.concurrent.EventExecutor;
@@ -99,7 +98,7 @@ public final class ProxyServer implements Closeable {
               chooser.countUntilClosed(ch);
               ch.pipeline()
                   .addLast(new HttpServerCodec(MAX_INITIAL_LINE, MAX_HEADER_SIZE, 8192))
-                  .addLast(new HttpObjectAggregator(MAX_API_BODY))
+                  .addLast(new BodyAggregator(MAX_API_BODY))
                   .addLast(new ConnectionHandler(context));
             }
           })

@@ -15,10 +15,10 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
@@ -100,7 +100,7 @@ final class ResourceExchange {
   private ByteArrayOutputStream playlist;
   private final UnaryOperator<URI> toProxy;
 
-  ResourceExchange(ChannelHandlerContext ctx, Resource resource, FullHttpRequest request,
+  ResourceExchange(ChannelHandlerContext ctx, Resource resource, HttpRequest request,
       boolean keepAlive, boolean head, Executor blockingWork, UnaryOperator<URI> toProxy, Semaphore mappedStreams,
       Runnable whenDone) {
     this.ctx = ctx;

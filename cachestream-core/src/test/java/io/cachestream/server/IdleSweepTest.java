@@ -6,7 +6,6 @@ import io.cachestream.LocalApi;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -78,7 +77,7 @@ class IdleSweepTest {
     EmbeddedChannel channel = new EmbeddedChannel();
     channel.freezeTime();
     channel.pipeline().addLast(new HttpServerCodec(ProxyServer.MAX_INITIAL_LINE, ProxyServer.MAX_HEADER_SIZE, 8192),
-        new HttpObjectAggregator(ProxyServer.MAX_API_BODY), new ConnectionHandler(server));
+        new BodyAggregator(ProxyServer.MAX_API_BODY), new ConnectionHandler(server));
     return channel;
   }
 
