@@ -39,14 +39,14 @@ final class Fetch implements Runnable {
    * the download's edge (or a chunk past it, while the chunk is being recorded) waits for the next bytes, which a
    * fresh request to the same origin would bring no sooner.
    */
-  static final long MIN_SPLIT_DISTANCE = 256 * 1024;
+  private static final long MIN_SPLIT_DISTANCE = 256 * 1024;
   /**
    * The least wait worth a second download: below it, setting one up and the two downloads overlapping with the
    * player's next requests cost about what they save (measured with ffprobe and ffmpeg on a cold MP4 from a
    * loopback origin, where the tail seek would wait 1-3 ms: 1.03-1.08 times nginx's play time with splits at any
    * gain, 1.01-1.03 without).
    */
-  static final long MIN_SPLIT_WAIT_NANOS = 10_000_000;
+  private static final long MIN_SPLIT_WAIT_NANOS = 10_000_000;
   /**
    * One chunk buffer per download thread, reused by every download the thread runs: a fresh 64 KiB per download was
    * 60 % of the bytes a cold request allocated (JFR). Direct, so the file write takes it as it is; the JDK would copy

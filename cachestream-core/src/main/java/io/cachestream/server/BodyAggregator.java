@@ -24,7 +24,7 @@ final class BodyAggregator extends HttpObjectAggregator {
   }
 
   /** True for a well-formed request that declares no body. */
-  static boolean isBodyless(Object msg) {
+  private static boolean isBodyless(Object msg) {
     return msg instanceof HttpRequest request && !(msg instanceof FullHttpRequest)
         && request.decoderResult().isSuccess()
         && !request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)

@@ -29,6 +29,16 @@ class BodyAggregatorTest {
     channel.writeInbound(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
   }
 
+  /** The body of the next inbound message, which must be an aggregated request. */
+  private String aggregatedBody() {
+    FullHttpRequest request = channel.readInbound();
+    try {
+      return request.content().toString(StandardCharsets.US_ASCII);
+    } finally {
+      request.release();
+    }
+  }
+
   @Test
   void aRequestWithoutABodyPassesAsDecodedFollowedByItsEmptyLastContent() {
     send("GET /http/127.0.0.1:8080/v.mp4 HTTP/1.1\r\nHost: 127.0.0.1\r\nRange: bytes=0-\r\n\r\n");
@@ -46,23 +56,13 @@ class BodyAggregatorTest {
     send("POST /api/requests HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5\r\n\r\nhel");
     assertThat((Object) channel.readInbound()).as("nothing before the whole body").isNull();
     send("lo");
-    FullHttpRequest request = channel.readInbound();
-    try {
-      assertThat(request.content().toString(StandardCharsets.US_ASCII)).isEqualTo("hello");
-    } finally {
-      request.release();
-    }
+    assertThat(aggregatedBody()).isEqualTo("hello");
   }
 
   @Test
   void aChunkedRequestIsAggregated() {
     send("PUT /api/x HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
-    FullHttpRequest request = channel.readInbound();
-    try {
-      assertThat(request.content().toString(StandardCharsets.US_ASCII)).isEqualTo("abc");
-    } finally {
-      request.release();
-    }
+    assertThat(aggregatedBody()).isEqualTo("abc");
   }
 
   @Test
